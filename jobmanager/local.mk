@@ -1,0 +1,1 @@
+# jobmanager: rules for this module (paths relative to the top: use %reldir%)

@@ -1,0 +1,1 @@
+# man: rules for this module (paths relative to the top: use %reldir%)

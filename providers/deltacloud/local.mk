@@ -1,0 +1,1 @@
+# providers/deltacloud: rules for this module (paths relative to the top: use %reldir%)

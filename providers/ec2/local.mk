@@ -1,0 +1,1 @@
+# providers/ec2: rules for this module (paths relative to the top: use %reldir%)

@@ -1,0 +1,1 @@
+# src/sim: rules for this module (paths relative to the top: use %reldir%)

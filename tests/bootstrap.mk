@@ -1,0 +1,1 @@
+# tests/bootstrap: rules for this test area

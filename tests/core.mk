@@ -1,0 +1,1 @@
+# tests/core: rules for this test area

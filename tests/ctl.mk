@@ -1,0 +1,1 @@
+# tests/ctl: rules for this test area

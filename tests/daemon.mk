@@ -1,0 +1,1 @@
+# tests/daemon: rules for this test area

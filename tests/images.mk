@@ -1,0 +1,1 @@
+# tests/images: rules for this test area

@@ -1,0 +1,1 @@
+# tests/jobmanager: rules for this test area

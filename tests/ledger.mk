@@ -1,0 +1,1 @@
+# tests/ledger: rules for this test area

@@ -1,0 +1,1 @@
+# tests/man: rules for this test area

@@ -1,0 +1,1 @@
+# tests/pool: rules for this test area

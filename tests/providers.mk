@@ -1,0 +1,1 @@
+# tests/providers: rules for this test area

@@ -1,0 +1,1 @@
+# tests/sim: rules for this test area
