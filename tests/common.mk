@@ -4,3 +4,6 @@ TESTS += tests/test_common
 tests_test_common_SOURCES = tests/test_common.c
 tests_test_common_CFLAGS = $(TESTS_CHECK_CFLAGS)
 tests_test_common_LDADD = src/libcbcommon.la src/core/libcbcore.la $(TESTS_CHECK_LIBS)
+
+# The replay driver every fuzz target links when not built with libFuzzer.
+EXTRA_DIST += tests/fuzz/fuzz_main.c
