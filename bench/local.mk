@@ -1,1 +1,7 @@
-# bench: rules for this module (paths relative to the top: use %reldir%)
+# bench: each area keeps its benchmark rules in bench/<area>.mk. A benchmark is
+# added to EXTRA_PROGRAMS and BENCHMARKS; `make bench` builds and runs them all.
+include bench/core.mk
+include bench/sim.mk
+include bench/pool.mk
+include bench/providers.mk
+include bench/bootstrap.mk

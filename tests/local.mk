@@ -13,6 +13,9 @@ include tests/core.mk
 include tests/sim.mk
 include tests/pool.mk
 include tests/providers.mk
+include tests/providers_ec2.mk
+include tests/providers_openstack.mk
+include tests/providers_deltacloud.mk
 include tests/bootstrap.mk
 include tests/jobmanager.mk
 include tests/images.mk

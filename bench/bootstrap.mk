@@ -1,0 +1,1 @@
+# bench/bootstrap: benchmark rules for this area

@@ -1,0 +1,1 @@
+# bench/core: benchmark rules for this area

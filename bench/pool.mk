@@ -1,0 +1,1 @@
+# bench/pool: benchmark rules for this area

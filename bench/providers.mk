@@ -1,0 +1,1 @@
+# bench/providers: benchmark rules for this area

@@ -1,0 +1,1 @@
+# bench/sim: benchmark rules for this area

@@ -1,0 +1,1 @@
+# tests/providers_deltacloud: rules for this test area

@@ -1,0 +1,1 @@
+# tests/providers_ec2: rules for this test area

@@ -1,0 +1,1 @@
+# tests/providers_openstack: rules for this test area
