@@ -18,6 +18,9 @@ static int find_module(char *path, size_t len, const char *dir, const char *name
     snprintf(path, len, "%s/%s/.libs/%s.so", dir, name, name);
     if (stat(path, &st) == 0)
         return 0;
+    snprintf(path, len, "%s/.libs/%s.so", dir, name);
+    if (stat(path, &st) == 0)
+        return 0;
     snprintf(path, len, "%s/%s.so", dir, name);
     return -1;
 }
@@ -58,10 +61,11 @@ int cb_provider_load(struct cb_provider_module *out, const char *dir, const char
                           v, CB_PROVIDER_ABI_MIN, CB_PROVIDER_ABI_VERSION);
     }
     if (ops->name == NULL || strcmp(ops->name, name) != 0) {
+        /* The message is built before dlclose: ops->name lives in the module. */
+        cb_err_set(err, CB_ERR_PERMANENT, out->path, "module calls itself '%s', expected '%s'",
+                   ops->name ? ops->name : "(null)", name);
         dlclose(h);
-        return cb_err_set(err, CB_ERR_PERMANENT, out->path,
-                          "module calls itself '%s', expected '%s'",
-                          ops->name ? ops->name : "(null)", name);
+        return -1;
     }
     if (ops->init == NULL || ops->boot == NULL || ops->list == NULL || ops->terminate == NULL ||
         ops->fini == NULL) {

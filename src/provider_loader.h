@@ -6,8 +6,9 @@
  * (else CB_ERR_VERSION), its name equals the requested name, and the mandatory
  * entries (init, boot, list, terminate, fini) are present. Only then may init run.
  *
- * Search: "<dir>/<name>.so", then "<dir>/<name>/.libs/<name>.so" so that a
- * build tree's providers/ directory works unchanged for tests.
+ * Search: "<dir>/<name>.so", then the libtool build-tree places
+ * "<dir>/<name>/.libs/<name>.so" and "<dir>/.libs/<name>.so", so that a build
+ * tree's providers/ directory works unchanged for tests.
  */
 #ifndef CB_PROVIDER_LOADER_H
 #define CB_PROVIDER_LOADER_H
