@@ -37,3 +37,9 @@ TESTS += tests/test_provider_loader
 tests_test_provider_loader_SOURCES = tests/test_provider_loader.c
 tests_test_provider_loader_CFLAGS = $(TESTS_CHECK_CFLAGS)
 tests_test_provider_loader_LDADD = src/libcbshell.la $(TESTS_CHECK_LIBS)
+
+check_PROGRAMS += tests/test_cloud_worker
+TESTS += tests/test_cloud_worker
+tests_test_cloud_worker_SOURCES = tests/test_cloud_worker.c
+tests_test_cloud_worker_CFLAGS = $(TESTS_CHECK_CFLAGS) $(UV_CFLAGS)
+tests_test_cloud_worker_LDADD = src/libcbshell.la $(TESTS_CHECK_LIBS) $(UV_LIBS)

@@ -2,7 +2,10 @@
  * LOADER_GOOD, LOADER_BAD_ABI, LOADER_WRONG_NAME, LOADER_NO_SYMBOL, LOADER_NO_LIST. */
 #include "provider.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 static int mod_init(void **out, const struct cb_provider_init *args, struct cb_err *err)
 {
@@ -16,7 +19,20 @@ static int mod_boot(void *st, const struct cb_boot_spec *spec, struct cb_instanc
                     struct cb_err *err)
 {
     (void)st;
-    (void)out;
+    if (spec->count == 999) {
+        /* A slow call, so tests can catch a worker with calls in flight. */
+        struct timespec ts = { 0, 200 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    if (spec->count == 1) {
+        struct cb_instance *in = cb_instance_list_add(out);
+        if (in == NULL)
+            return cb_err_set(err, CB_ERR_INTERNAL, "loadertest", "out of memory");
+        snprintf(in->id, sizeof in->id, "i-%s", spec->batch_id);
+        snprintf(in->node_id, sizeof in->node_id, "%s-0", spec->batch_id);
+        in->state = CB_INSTANCE_PENDING;
+        return 0;
+    }
     return cb_err_set(err, CB_ERR_QUOTA, "loadertest", "no capacity for %u", spec->count);
 }
 
@@ -33,15 +49,20 @@ static int mod_list(void *st, struct cb_instance_list *out, struct cb_err *err)
 }
 #endif
 
+/* Ids starting with "stuck" cannot be terminated; everything else can. */
 static int mod_terminate(void *st, const char *const *ids, size_t n, bool *failed,
                          struct cb_err *err)
 {
+    int rc = 0;
     (void)st;
-    (void)ids;
-    (void)n;
-    (void)failed;
-    (void)err;
-    return 0;
+    for (size_t i = 0; i < n; i++) {
+        bool stuck = strncmp(ids[i], "stuck", 5) == 0;
+        if (failed != NULL)
+            failed[i] = stuck;
+        if (stuck)
+            rc = cb_err_set(err, CB_ERR_TRANSIENT, "loadertest", "%s did not terminate", ids[i]);
+    }
+    return rc;
 }
 
 static void mod_fini(void *st)
