@@ -1,6 +1,7 @@
 /* daemon: see daemon.h. */
 #include "daemon.h"
 #include "cycle.h"
+#include "ledger.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -52,6 +53,9 @@ static void reload_config(struct cb_daemon *d)
         sd_notify(0, "READY=1");
         return;
     }
+    if (strcmp(cfg->ledger.path, d->cfg->ledger.path) != 0)
+        cb_warning("reload: ledger.path changed to %s; the ledger moves only with a restart "
+                   "(still using %s)", cfg->ledger.path, d->cfg->ledger.path);
     struct cb_config *old_cfg = d->cfg;
     struct cb_cycle *old_cycle = d->cycle;
     d->cfg = cfg;
@@ -154,14 +158,25 @@ int cb_daemon_run(const struct cb_daemon_options *opts, struct cb_config *cfg, s
     d->cfg = cfg;
     apply_command_line(d);
 
+    /* The ledger first: a second daemon on the same ledger stops here, before
+     * it has touched a cloud. */
+    if (ledger_open(&d->ledger, d->cfg->ledger.path, LEDGER_READ_WRITE,
+                    d->cfg->ledger.busy_timeout_ms, err) != 0) {
+        cb_config_free(d->cfg);
+        free(d);
+        return 1;
+    }
     if ((rc = uv_loop_init(&d->loop)) != 0) {
         cb_err_set(err, CB_ERR_INTERNAL, "daemon", "uv_loop_init: %s", uv_strerror(rc));
+        ledger_close(d->ledger);
         cb_config_free(d->cfg);
         free(d);
         return 1;
     }
     if (cb_cycle_new(&d->cycle, d, err) != 0) {
+        uv_run(&d->loop, UV_RUN_DEFAULT); /* let half-built handles close */
         uv_loop_close(&d->loop);
+        ledger_close(d->ledger);
         cb_config_free(d->cfg);
         free(d);
         return 1;
@@ -204,6 +219,7 @@ int cb_daemon_run(const struct cb_daemon_options *opts, struct cb_config *cfg, s
         cb_warning("event loop closed with handles still open: %s", uv_strerror(rc));
     int exit_code = d->exit_code;
     cb_notice("cloudburstd stopped after %lu cycle(s)", d->cycles);
+    ledger_close(d->ledger);
     cb_config_free(d->cfg);
     free(d);
     return exit_code;

@@ -17,6 +17,7 @@ noinst_LTLIBRARIES += src/libcbshell.la
 src_libcbshell_la_SOURCES = \
 	src/provider_loader.c src/provider_loader.h \
 	src/cloud_worker.c src/cloud_worker.h \
+	src/metrics.c src/metrics.h \
 	src/config.h
 src_libcbshell_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(SSH2_CFLAGS) \
 	$(LIBCONFIG_CFLAGS) $(SQLITE_CFLAGS) $(UV_CFLAGS) $(SYSTEMD_CFLAGS)

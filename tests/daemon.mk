@@ -1,1 +1,6 @@
-# tests/daemon: rules for this test area
+# tests/daemon: the daemon's own modules (metrics) and, as scripts, the daemon.
+check_PROGRAMS += tests/test_metrics
+TESTS += tests/test_metrics
+tests_test_metrics_SOURCES = tests/test_metrics.c
+tests_test_metrics_CFLAGS = $(TESTS_CHECK_CFLAGS) $(UV_CFLAGS)
+tests_test_metrics_LDADD = src/libcbshell.la $(TESTS_CHECK_LIBS) $(UV_LIBS)

@@ -1,0 +1,49 @@
+/* world: the cycle's hands and eyes outside the clouds — the pool and the nodes.
+ *
+ * Wraps the pool adapter (condor_q / condor_status / condor_drain as child
+ * processes) and the SSH bootstrapper behind the few calls the cycle makes,
+ * and maps struct cb_config onto their option structs, so the cycle speaks
+ * only in core terms (observations, actions, events). Everything is
+ * asynchronous on the daemon's libuv loop and bounded by its own timeouts.
+ */
+#ifndef CB_WORLD_H
+#define CB_WORLD_H
+
+#include "cb_error.h"
+#include "config.h"
+#include "core/core.h"
+
+#include <uv.h>
+
+struct cb_world;
+
+int cb_world_new(struct cb_world **out, uv_loop_t *loop, const struct cb_config *cfg,
+                 struct cb_err *err);
+/* Cancels what is in flight (their callbacks are not called). */
+void cb_world_free(struct cb_world *w);
+
+/* Observe the pool into *demand and *supply (borrowed until done is called).
+ * done(payload, 0, NULL) on success (which may be a partial observation),
+ * done(payload, -1, err) when the pool could not be read. */
+typedef void (*cb_world_observed_fn)(void *payload, int status, const struct cb_err *err);
+int cb_world_observe(struct cb_world *w, struct cb_demand *demand, struct cb_supply *supply,
+                     cb_world_observed_fn done, void *payload, struct cb_err *err);
+
+/* Carry out a BOOTSTRAP, DRAIN or CANCEL_DRAIN action. `done` reports the
+ * outcome as the core event it is (BOOTSTRAP_OK / BOOTSTRAP_FAILED,
+ * DRAIN_STARTED / DRAIN_FAILED, CANCEL_DRAIN_DONE / DRAIN_FAILED), possibly
+ * much later; it is never called after cb_world_free. */
+typedef void (*cb_world_node_done_fn)(void *payload, const char *node_id,
+                                      enum cb_core_event_kind kind, enum cb_errcode code);
+int cb_world_node_action(struct cb_world *w, const struct cb_config *cfg,
+                         const struct cb_core_action *a, cb_world_node_done_fn done,
+                         void *payload, struct cb_err *err);
+
+/* The user-data a BOOT passes to the cloud: the #cloud-config that
+ * contextualises the node when bootstrap.method is cloud-init, else a small
+ * #cloud-config that only sets the node's identity. Caller frees *out. */
+int cb_world_user_data(struct cb_world *w, const struct cb_config *cfg,
+                       const struct cb_core_action *a, char **out, size_t *out_len,
+                       struct cb_err *err);
+
+#endif
