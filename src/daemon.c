@@ -1,4 +1,5 @@
 /* daemon: see daemon.h. */
+#include "cb_autoconf.h"
 #include "daemon.h"
 #include "cycle.h"
 #include "ledger.h"

@@ -29,6 +29,9 @@ typedef void (*cb_world_observed_fn)(void *payload, int status, const struct cb_
 int cb_world_observe(struct cb_world *w, struct cb_demand *demand, struct cb_supply *supply,
                      cb_world_observed_fn done, void *payload, struct cb_err *err);
 
+/* Remember the addresses a cloud listing gives its nodes (SSH drain targets). */
+void cb_world_learn_addresses(struct cb_world *w, const struct cb_instance_list *listing);
+
 /* Carry out a BOOTSTRAP, DRAIN or CANCEL_DRAIN action. `done` reports the
  * outcome as the core event it is (BOOTSTRAP_OK / BOOTSTRAP_FAILED,
  * DRAIN_STARTED / DRAIN_FAILED, CANCEL_DRAIN_DONE / DRAIN_FAILED), possibly

@@ -1,0 +1,598 @@
+/* cycle: see cycle.h.
+ *
+ * One cycle runs in three phases on the loop thread:
+ *   OBSERVE  the pool adapter's queries and, when due, every cloud's listing
+ *            run concurrently; the phase ends when all have answered (each
+ *            is bounded by its own timeout);
+ *   DECIDE   the core turns the observations plus the results of earlier
+ *            actions into actions and ledger records; the records are made
+ *            durable, in order, before anything is acted on;
+ *   ACT      boots and terminations go to the clouds' worker threads, drains
+ *            and bootstraps to the pool adapter and the bootstrapper. The
+ *            cycle waits for the cloud calls (bounded by call_timeout) so the
+ *            next cycle sees their results; bootstraps, which take minutes,
+ *            report into the next cycles.
+ * Results of actions become core events for the next decide. In dry-run
+ * (shadow) mode the decisions are logged but neither recorded nor acted on.
+ */
+#include "cycle.h"
+#include "cb_text.h"
+#include "cloud_worker.h"
+#include "core_bridge.h"
+#include "daemon.h"
+#include "ledger.h"
+#include "log.h"
+#include "world.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum phase { PHASE_IDLE = 0, PHASE_OBSERVE, PHASE_ACT };
+
+struct cloud_rt {
+    struct cb_cycle *cycle;
+    unsigned index;
+    const struct cb_cloud *cfg;
+    struct cb_provider_module module;
+    struct cb_provider_init init;
+    struct cb_cloud_worker *worker;
+    struct cb_instance_list listing;    /* last listing */
+    bool listing_fresh;                 /* listed during this cycle */
+    bool listing_ok;
+};
+
+struct cb_cycle {
+    struct cb_daemon *d;
+    struct ledger *ledger;
+    struct cloud_rt *clouds;
+    size_t n_clouds;
+    struct cb_bridge_config core_cfg;
+    struct cb_core *core;
+    struct cb_core_output out;
+    struct cb_world *world;          /* pool and nodes: observe, drain, bootstrap */
+
+    /* results of actions, delivered to the next decide */
+    struct cb_core_event *events;
+    size_t n_events, cap_events;
+
+    /* the observation of the cycle in progress */
+    struct cb_demand demand;
+    struct cb_supply supply;
+    bool pool_ok;
+    bool list_due;                      /* list the clouds this cycle */
+    unsigned cycles_since_list;
+
+    enum phase phase;
+    unsigned outstanding;               /* calls the current phase waits for */
+    unsigned long number;               /* cycle counter */
+    double started;                     /* monotonic seconds */
+    bool failed;
+    cb_cycle_done_fn done;
+};
+
+static double monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void log_err(const char *what, const struct cb_err *err)
+{
+    char msg[CB_ERR_MSG_MAX + CB_ERR_ORIGIN_MAX + 8];
+    cb_error("%s: %s", what, cb_err_format(err, msg, sizeof msg));
+}
+
+static void push_event(struct cb_cycle *c, const struct cb_core_event *ev)
+{
+    if (c->n_events == c->cap_events) {
+        size_t ncap = c->cap_events ? c->cap_events * 2 : 64;
+        struct cb_core_event *p = realloc(c->events, ncap * sizeof *p);
+        if (p == NULL) {
+            /* Losing a result is safe (the core re-learns from listings and
+             * timeouts) but must not be silent. */
+            cb_error("out of memory: dropped a %s result for %s",
+                     cb_core_event_kind_name(ev->kind), ev->node_id);
+            return;
+        }
+        c->events = p;
+        c->cap_events = ncap;
+    }
+    c->events[c->n_events++] = *ev;
+}
+
+/* ---------------------------------------------------------------- setup -- */
+
+static void log_from_driver(void *payload, enum cb_log_level level, const char *fmt, ...)
+{
+    const struct cloud_rt *rt = payload;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    cb_log(level, "cloud %s: %s", rt->cfg->name, buf);
+}
+
+int cb_cycle_new(struct cb_cycle **out, struct cb_daemon *d, struct cb_err *err)
+{
+    const struct cb_config *cfg = d->cfg;
+    struct cb_cycle *c = calloc(1, sizeof *c);
+
+    *out = NULL;
+    if (c == NULL)
+        return cb_err_set(err, CB_ERR_INTERNAL, "cycle", "out of memory");
+    c->d = d;
+    c->ledger = d->ledger;
+    c->list_due = true; /* always list at start: reconciliation */
+
+    if (cb_bridge_core_config(cfg, &c->core_cfg, err) != 0 ||
+        cb_core_new(&c->core, &c->core_cfg.core, err) != 0)
+        goto fail;
+    if (cb_bridge_restore(c->core, cfg, c->ledger, (int64_t)time(NULL), err) != 0)
+        goto fail;
+
+    c->clouds = calloc(cfg->n_clouds ? cfg->n_clouds : 1, sizeof *c->clouds);
+    if (c->clouds == NULL) {
+        cb_err_set(err, CB_ERR_INTERNAL, "cycle", "out of memory");
+        goto fail;
+    }
+    c->n_clouds = cfg->n_clouds;
+    for (size_t i = 0; i < cfg->n_clouds; i++) {
+        struct cloud_rt *rt = &c->clouds[i];
+        rt->cycle = c;
+        rt->index = (unsigned)i;
+        rt->cfg = &cfg->clouds[i];
+        if (cb_provider_load(&rt->module, cfg->controller.provider_dir, rt->cfg->provider, err) != 0)
+            goto fail;
+        rt->init = (struct cb_provider_init){
+            .version = CB_PROVIDER_ABI_VERSION,
+            .cloud_name = rt->cfg->name,
+            .pool_name = cfg->pool.name,
+            .settings = &rt->cfg->settings,
+            .connect_timeout_ms = cfg->controller.connect_timeout * 1000u,
+            .call_timeout_ms = cfg->controller.call_timeout * 1000u,
+            .log = log_from_driver,
+            .log_payload = rt,
+        };
+        if (cb_cloud_worker_new(&rt->worker, &d->loop, &rt->module, &rt->init, err) != 0)
+            goto fail;
+    }
+    if (cb_world_new(&c->world, &d->loop, cfg, err) != 0)
+        goto fail;
+    *out = c;
+    return 0;
+fail:
+    cb_cycle_free(c);
+    return -1;
+}
+
+void cb_cycle_free(struct cb_cycle *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->n_clouds; i++) {
+        struct cloud_rt *rt = &c->clouds[i];
+        cb_cloud_worker_free(rt->worker); /* delivers pending results to their callbacks */
+        cb_instance_list_free(&rt->listing);
+    }
+    /* Worker shutdown may have delivered results that reference the cycle;
+     * they are recorded as events and dropped with it (the next start
+     * reconciles from the ledger and the clouds). */
+    for (size_t i = 0; i < c->n_clouds; i++)
+        cb_provider_unload(&c->clouds[i].module);
+    free(c->clouds);
+    cb_world_free(c->world);
+    cb_core_free(c->core);
+    cb_bridge_core_config_free(&c->core_cfg);
+    cb_core_output_free(&c->out);
+    cb_demand_free(&c->demand);
+    cb_supply_free(&c->supply);
+    free(c->events);
+    free(c);
+}
+
+/* ------------------------------------------------------------- finish -- */
+
+static void finish(struct cb_cycle *c)
+{
+    double took = monotonic_seconds() - c->started;
+    cb_debug("cycle %lu finished in %.3f s%s", c->number, took, c->failed ? " (with errors)" : "");
+    c->phase = PHASE_IDLE;
+    cb_cycle_done_fn done = c->done;
+    c->done = NULL;
+    done(c->d, c->failed ? -1 : 0);
+}
+
+static void act_call_finished(struct cb_cycle *c)
+{
+    if (--c->outstanding == 0)
+        finish(c);
+}
+
+/* ---------------------------------------------------------------- act -- */
+
+static void on_boot_done(struct cb_cloud_call *call, void *payload)
+{
+    struct cb_cycle *c = payload;
+    int64_t now = (int64_t)time(NULL);
+
+    if (call->rc == 0) {
+        for (size_t i = 0; i < call->instances.n; i++) {
+            const struct cb_instance *in = &call->instances.items[i];
+            struct cb_core_event ev = { .kind = CB_EVENT_BOOT_ACCEPTED };
+            cb_strlcpy(ev.node_id, in->node_id, sizeof ev.node_id);
+            cb_strlcpy(ev.batch_id, call->boot.batch_id, sizeof ev.batch_id);
+            cb_strlcpy(ev.instance_id, in->id, sizeof ev.instance_id);
+            push_event(c, &ev);
+            struct cb_err err = CB_ERR_INIT;
+            if (ledger_set_instance(c->ledger, in->node_id, in->id, now, &err) != 0)
+                log_err("ledger", &err);
+        }
+        cb_info("boot %s: %zu of %u instance(s) accepted in %.2f s", call->boot.batch_id,
+                call->instances.n, call->boot.count, call->seconds);
+    } else {
+        char msg[CB_ERR_MSG_MAX + CB_ERR_ORIGIN_MAX + 8];
+        cb_warning("boot %s failed (%s): %s", call->boot.batch_id,
+                   cb_errcode_name(call->err.code), cb_err_format(&call->err, msg, sizeof msg));
+        struct cb_core_event ev = { .kind = CB_EVENT_BOOT_FAILED, .error = call->err.code };
+        cb_strlcpy(ev.batch_id, call->boot.batch_id, sizeof ev.batch_id);
+        push_event(c, &ev);
+    }
+    cb_cloud_call_free(call);
+    act_call_finished(c);
+}
+
+struct terminate_ctx {
+    struct cb_cycle *c;
+    char (*node_ids)[CB_NAME_MAX];
+};
+
+static void on_terminate_done(struct cb_cloud_call *call, void *payload)
+{
+    struct terminate_ctx *t = payload;
+    struct cb_cycle *c = t->c;
+
+    for (size_t i = 0; i < call->n_ids; i++) {
+        bool failed = call->rc != 0 && (call->failed == NULL || call->failed[i]);
+        struct cb_core_event ev = { .kind = failed ? CB_EVENT_TERMINATE_FAILED
+                                                   : CB_EVENT_TERMINATE_DONE,
+                                    .error = failed ? call->err.code : CB_OK };
+        cb_strlcpy(ev.node_id, t->node_ids[i], sizeof ev.node_id);
+        cb_strlcpy(ev.instance_id, call->ids[i], sizeof ev.instance_id);
+        push_event(c, &ev);
+        if (failed) {
+            char msg[CB_ERR_MSG_MAX + CB_ERR_ORIGIN_MAX + 8];
+            cb_warning("terminate %s (%s) failed: %s", t->node_ids[i], call->ids[i],
+                       cb_err_format(&call->err, msg, sizeof msg));
+        } else {
+            cb_info("terminate %s (%s) accepted", t->node_ids[i], call->ids[i]);
+        }
+    }
+    free(t->node_ids);
+    free(t);
+    cb_cloud_call_free(call);
+    act_call_finished(c);
+}
+
+static void act_boot(struct cb_cycle *c, const struct cb_core_action *a)
+{
+    const struct cb_config *cfg = c->d->cfg;
+    struct cloud_rt *rt = &c->clouds[a->cloud];
+    struct cb_err err = CB_ERR_INIT;
+    struct cb_boot_spec spec = {
+        .batch_id = a->batch_id,
+        .count = a->count,
+        .flavor = rt->cfg->flavors[a->flavor].name,
+        .image = rt->cfg->image,
+        .spot = rt->cfg->spot,
+        .terminate_on_shutdown = rt->cfg->terminate_on_shutdown,
+    };
+    char *user_data = NULL;
+    size_t user_data_len = 0;
+    if (cb_world_user_data(c->world, cfg, a, &user_data, &user_data_len, &err) != 0) {
+        log_err("user-data", &err);
+        c->failed = true;
+        struct cb_core_event ev = { .kind = CB_EVENT_BOOT_FAILED, .error = err.code };
+        cb_strlcpy(ev.batch_id, a->batch_id, sizeof ev.batch_id);
+        push_event(c, &ev);
+        return;
+    }
+    spec.user_data = user_data;
+    spec.user_data_len = user_data_len;
+    struct cb_cloud_call *call = cb_cloud_call_new_boot(&spec, on_boot_done, c);
+    free(user_data);
+    if (call == NULL || cb_cloud_worker_submit(rt->worker, call, &err) != 0) {
+        if (call == NULL)
+            cb_err_set(&err, CB_ERR_INTERNAL, "cycle", "out of memory");
+        log_err("boot", &err);
+        cb_cloud_call_free(call);
+        struct cb_core_event ev = { .kind = CB_EVENT_BOOT_FAILED, .error = err.code };
+        cb_strlcpy(ev.batch_id, a->batch_id, sizeof ev.batch_id);
+        push_event(c, &ev);
+        return;
+    }
+    c->outstanding++;
+}
+
+/* Terminations of one cloud go out as one batch call. */
+static void act_terminate_cloud(struct cb_cycle *c, unsigned cloud)
+{
+    struct cloud_rt *rt = &c->clouds[cloud];
+    size_t n = 0;
+
+    for (size_t i = 0; i < c->out.n_actions; i++)
+        n += c->out.actions[i].kind == CB_ACTION_TERMINATE && c->out.actions[i].cloud == cloud;
+    if (n == 0)
+        return;
+    const char **ids = calloc(n, sizeof *ids);
+    struct terminate_ctx *t = calloc(1, sizeof *t);
+    char (*node_ids)[CB_NAME_MAX] = calloc(n, sizeof *node_ids);
+    if (ids == NULL || t == NULL || node_ids == NULL) {
+        cb_error("out of memory: terminations on %s postponed to the next cycle", rt->cfg->name);
+        free(ids);
+        free(t);
+        free(node_ids);
+        c->failed = true;
+        return;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < c->out.n_actions; i++) {
+        const struct cb_core_action *a = &c->out.actions[i];
+        if (a->kind == CB_ACTION_TERMINATE && a->cloud == cloud) {
+            ids[k] = a->instance_id;
+            cb_strlcpy(node_ids[k], a->node_id, sizeof node_ids[k]);
+            k++;
+        }
+    }
+    t->c = c;
+    t->node_ids = node_ids;
+    struct cb_err err = CB_ERR_INIT;
+    struct cb_cloud_call *call = cb_cloud_call_new_terminate(ids, n, on_terminate_done, t);
+    free(ids);
+    if (call == NULL || cb_cloud_worker_submit(rt->worker, call, &err) != 0) {
+        if (call == NULL)
+            cb_err_set(&err, CB_ERR_INTERNAL, "cycle", "out of memory");
+        log_err("terminate", &err);
+        for (size_t i = 0; i < n; i++) {
+            struct cb_core_event ev = { .kind = CB_EVENT_TERMINATE_FAILED, .error = err.code };
+            cb_strlcpy(ev.node_id, node_ids[i], sizeof ev.node_id);
+            push_event(c, &ev);
+        }
+        cb_cloud_call_free(call);
+        free(node_ids);
+        free(t);
+        return;
+    }
+    c->outstanding++;
+}
+
+/* Node actions (bootstrap, drain, cancel drain) run asynchronously and report
+ * through this callback, possibly cycles later. */
+static void on_node_action_done(void *payload, const char *node_id, enum cb_core_event_kind kind,
+                                enum cb_errcode code)
+{
+    struct cb_cycle *c = payload;
+    struct cb_core_event ev = { .kind = kind, .error = code };
+    cb_strlcpy(ev.node_id, node_id, sizeof ev.node_id);
+    push_event(c, &ev);
+}
+
+static void log_decision(const struct cb_cycle *c, const struct cb_core_action *a, bool dry)
+{
+    const struct cb_cloud *cl = &c->d->cfg->clouds[a->cloud];
+    const char *pre = dry ? "dry-run: would " : "";
+    switch (a->kind) {
+    case CB_ACTION_BOOT:
+        cb_notice("%sboot %u x %s on %s as %s (%s)", pre, a->count, cl->flavors[a->flavor].name,
+                  cl->name, a->batch_id, cb_core_reason_name(a->reason));
+        break;
+    default:
+        cb_notice("%s%s %s%s%s on %s (%s)", pre, cb_core_action_kind_name(a->kind), a->node_id,
+                  a->instance_id[0] ? " / " : "", a->instance_id, cl->name,
+                  cb_core_reason_name(a->reason));
+    }
+}
+
+static void act(struct cb_cycle *c)
+{
+    const struct cb_config *cfg = c->d->cfg;
+    bool dry = cfg->controller.dry_run;
+
+    c->phase = PHASE_ACT;
+    c->outstanding = 1; /* held until every call is out, so finish() runs once */
+    for (size_t i = 0; i < c->out.n_actions; i++) {
+        const struct cb_core_action *a = &c->out.actions[i];
+        log_decision(c, a, dry);
+        if (a->kind == CB_ACTION_BOOT || a->kind == CB_ACTION_TERMINATE)
+            c->list_due = true; /* confirm it in the next cycle's listing */
+        if (dry)
+            continue;
+        switch (a->kind) {
+        case CB_ACTION_BOOT:
+            act_boot(c, a);
+            break;
+        case CB_ACTION_TERMINATE:
+        case CB_ACTION_ADOPT:
+            break; /* terminations go out per cloud below; adoption is a record only */
+        case CB_ACTION_BOOTSTRAP:
+        case CB_ACTION_DRAIN:
+        case CB_ACTION_CANCEL_DRAIN: {
+            struct cb_err err = CB_ERR_INIT;
+            if (cb_world_node_action(c->world, cfg, a, on_node_action_done, c, &err) != 0) {
+                log_err(cb_core_action_kind_name(a->kind), &err);
+                enum cb_core_event_kind k = a->kind == CB_ACTION_BOOTSTRAP ? CB_EVENT_BOOTSTRAP_FAILED
+                                                                           : CB_EVENT_DRAIN_FAILED;
+                on_node_action_done(c, a->node_id, k, err.code);
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (!dry)
+        for (unsigned ci = 0; ci < c->n_clouds; ci++)
+            act_terminate_cloud(c, ci);
+    for (size_t i = 0; i < c->out.n_nondecisions; i++) {
+        const struct cb_core_nondecision *nd = &c->out.nondecisions[i];
+        cb_debug("not done (%s): cloud %s%s%s amount %llu", cb_core_reason_name(nd->reason),
+                 nd->cloud < c->n_clouds ? cfg->clouds[nd->cloud].name : "-",
+                 nd->node_id[0] ? " node " : "", nd->node_id, (unsigned long long)nd->amount);
+    }
+    act_call_finished(c);
+}
+
+/* ------------------------------------------------------------- decide -- */
+
+static void decide(struct cb_cycle *c)
+{
+    const struct cb_config *cfg = c->d->cfg;
+    bool dry = cfg->controller.dry_run;
+    struct cb_err err = CB_ERR_INIT;
+    struct cb_core_listing *listings = calloc(c->n_clouds ? c->n_clouds : 1, sizeof *listings);
+
+    if (listings == NULL) {
+        cb_error("out of memory in decide");
+        c->failed = true;
+        finish(c);
+        return;
+    }
+    for (size_t i = 0; i < c->n_clouds; i++) {
+        listings[i].instances = c->clouds[i].listing_ok ? &c->clouds[i].listing : NULL;
+        listings[i].fresh = c->clouds[i].listing_fresh && c->clouds[i].listing_ok;
+    }
+    struct cb_core_input in = {
+        .now = (int64_t)time(NULL),
+        .demand = c->pool_ok ? &c->demand : NULL,
+        .supply = c->pool_ok ? &c->supply : NULL,
+        .listings = listings,
+        .n_listings = c->n_clouds,
+        .events = c->events,
+        .n_events = c->n_events,
+        .paused = false,
+    };
+    int rc = cb_core_decide(c->core, &in, &c->out, &err);
+    free(listings);
+    c->n_events = 0;
+    if (rc != 0) {
+        log_err("decide", &err);
+        c->failed = true;
+        finish(c);
+        return;
+    }
+    /* Durable before acted on: every record, in order, before any action. */
+    if (!dry) {
+        for (size_t i = 0; i < c->out.n_records; i++) {
+            cb_err_clear(&err);
+            if (cb_bridge_record(c->ledger, cfg, &c->out.records[i], &err) != 0) {
+                log_err("ledger", &err);
+                /* Acting on a decision the ledger does not hold could leak a
+                 * VM after a crash: act on nothing this cycle. */
+                c->failed = true;
+                finish(c);
+                return;
+            }
+        }
+    }
+    act(c);
+}
+
+/* ------------------------------------------------------------ observe -- */
+
+static void observe_finished(struct cb_cycle *c)
+{
+    if (--c->outstanding == 0)
+        decide(c);
+}
+
+static void on_list_done(struct cb_cloud_call *call, void *payload)
+{
+    struct cloud_rt *rt = payload;
+    struct cb_cycle *c = rt->cycle;
+
+    if (call->rc == 0) {
+        cb_instance_list_free(&rt->listing);
+        rt->listing = call->instances;       /* take the list over */
+        memset(&call->instances, 0, sizeof call->instances);
+        rt->listing_ok = true;
+        rt->listing_fresh = true;
+        cb_world_learn_addresses(c->world, &rt->listing);
+        cb_debug("cloud %s: %zu instance(s) listed in %.2f s", rt->cfg->name, rt->listing.n,
+                 call->seconds);
+    } else {
+        char msg[CB_ERR_MSG_MAX + CB_ERR_ORIGIN_MAX + 8];
+        /* The core treats an unlisted cloud as unknown: nothing is declared
+         * gone or unknown on it until a listing succeeds again. */
+        cb_warning("cloud %s: listing failed (%s): %s", rt->cfg->name,
+                   cb_errcode_name(call->err.code), cb_err_format(&call->err, msg, sizeof msg));
+        rt->listing_fresh = false;
+    }
+    cb_cloud_call_free(call);
+    observe_finished(c);
+}
+
+static void on_pool_observed(void *payload, int status, const struct cb_err *err)
+{
+    struct cb_cycle *c = payload;
+
+    c->pool_ok = status == 0;
+    if (status != 0) {
+        log_err("pool", err);
+    } else {
+        cb_debug("pool: %llu idle job(s) in %zu shape(s)%s; %zu cloud node(s)%s",
+                 (unsigned long long)c->demand.idle_jobs, c->demand.n,
+                 c->demand.partial ? " (partial)" : "", c->supply.n,
+                 c->supply.partial ? " (partial)" : "");
+    }
+    observe_finished(c);
+}
+
+int cb_cycle_start(struct cb_cycle *c, cb_cycle_done_fn done, struct cb_err *err)
+{
+    if (c->phase != PHASE_IDLE)
+        return cb_err_set(err, CB_ERR_INTERNAL, "cycle", "a cycle is already running");
+    c->number++;
+    c->started = monotonic_seconds();
+    c->failed = false;
+    c->done = done;
+    c->phase = PHASE_OBSERVE;
+    c->outstanding = 1; /* held until every observation is started */
+    c->pool_ok = false;
+    cb_demand_free(&c->demand);
+    cb_supply_free(&c->supply);
+
+    /* List every few cycles, and in the cycle after any action: the core
+     * needs fresh listings to confirm boots and terminations. */
+    bool list = c->list_due || ++c->cycles_since_list >= c->d->cfg->controller.reconcile_every;
+    for (size_t i = 0; i < c->n_clouds; i++) {
+        struct cloud_rt *rt = &c->clouds[i];
+        rt->listing_fresh = false;
+        if (!list)
+            continue;
+        struct cb_err e = CB_ERR_INIT;
+        struct cb_cloud_call *call = cb_cloud_call_new_list(on_list_done, rt);
+        if (call == NULL || cb_cloud_worker_submit(rt->worker, call, &e) != 0) {
+            if (call == NULL)
+                cb_err_set(&e, CB_ERR_INTERNAL, "cycle", "out of memory");
+            log_err(rt->cfg->name, &e);
+            cb_cloud_call_free(call);
+            continue;
+        }
+        c->outstanding++;
+    }
+    if (list) {
+        c->cycles_since_list = 0;
+        c->list_due = false;
+    }
+    struct cb_err e = CB_ERR_INIT;
+    if (cb_world_observe(c->world, &c->demand, &c->supply, on_pool_observed, c, &e) == 0)
+        c->outstanding++;
+    else
+        log_err("pool", &e);
+    cb_debug("cycle %lu: observing (%s)", c->number, list ? "pool and clouds" : "pool");
+    observe_finished(c);
+    return 0;
+}
