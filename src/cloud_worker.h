@@ -46,6 +46,7 @@ struct cb_cloud_call {
     struct cb_instance_list instances;/* LIST / BOOT result */
     bool *failed;                     /* TERMINATE: per id, owned */
     double seconds;                   /* wall time of the driver call */
+    unsigned cloud;                   /* the caller's cloud index, for its own bookkeeping */
     /* completion */
     cb_cloud_call_done_fn done;
     void *payload;

@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "ledger.h"
 #include "log.h"
+#include "metrics.h"
 #include "world.h"
 
 #include <stdio.h>
@@ -61,6 +62,7 @@ struct cb_cycle {
     struct cb_demand demand;
     struct cb_supply supply;
     bool pool_ok;
+    double pool_started;
     bool list_due;                      /* list the clouds this cycle */
     unsigned cycles_since_list;
 
@@ -145,7 +147,8 @@ int cb_cycle_new(struct cb_cycle **out, struct cb_daemon *d, struct cb_err *err)
         rt->cycle = c;
         rt->index = (unsigned)i;
         rt->cfg = &cfg->clouds[i];
-        if (cb_provider_load(&rt->module, cfg->controller.provider_dir, rt->cfg->provider, err) != 0)
+        const char *dir = d->opts.provider_dir ? d->opts.provider_dir : cfg->controller.provider_dir;
+        if (cb_provider_load(&rt->module, dir, rt->cfg->provider, err) != 0)
             goto fail;
         rt->init = (struct cb_provider_init){
             .version = CB_PROVIDER_ABI_VERSION,
@@ -194,12 +197,112 @@ void cb_cycle_free(struct cb_cycle *c)
     free(c);
 }
 
+/* ------------------------------------------------------------ metrics -- */
+
+static const double duration_buckets[] = { 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120 };
+#define N_DURATION_BUCKETS (sizeof duration_buckets / sizeof duration_buckets[0])
+
+int cb_cycle_register_metrics(struct cb_metrics *m, struct cb_err *err)
+{
+    static const struct {
+        const char *name;
+        enum cb_metric_type type;
+        const char *help;
+    } families[] = {
+        { "cloudburst_nodes", CB_METRIC_GAUGE, "Nodes the controller owns, by cloud and lifecycle state." },
+        { "cloudburst_idle_jobs", CB_METRIC_GAUGE, "Idle jobs eligible for cloud nodes, as last observed." },
+        { "cloudburst_idle_demand_cores", CB_METRIC_GAUGE, "Cores requested by the eligible idle jobs." },
+        { "cloudburst_observation_partial", CB_METRIC_GAUGE, "1 when the last pool observation was incomplete (no scale-down on it)." },
+        { "cloudburst_boots_total", CB_METRIC_COUNTER, "Instances the clouds accepted to boot." },
+        { "cloudburst_boot_failures_total", CB_METRIC_COUNTER, "Boot calls that failed, by cloud and error class." },
+        { "cloudburst_terminations_total", CB_METRIC_COUNTER, "Instances whose termination the cloud accepted." },
+        { "cloudburst_breaker_open", CB_METRIC_GAUGE, "1 while a (cloud, image, flavor) circuit breaker of the cloud is open." },
+        { "cloudburst_cost_per_hour", CB_METRIC_GAUGE, "Hourly cost of the cloud's live nodes, in the site's currency." },
+        { "cloudburst_month_spend", CB_METRIC_GAUGE, "Spend accrued on the cloud this calendar month (UTC)." },
+        { "cloudburst_decisions_total", CB_METRIC_COUNTER, "Actions decided, by action and reason." },
+        { "cloudburst_nondecisions_total", CB_METRIC_COUNTER, "Things not done, by reason (quota, in-flight cap, budget, ...)." },
+        { "cloudburst_cycles_total", CB_METRIC_COUNTER, "Cycles run, by outcome." },
+        { "cloudburst_last_cycle_timestamp_seconds", CB_METRIC_GAUGE, "Unix time the last cycle finished." },
+    };
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+        if (cb_metrics_family(m, families[i].name, families[i].type, families[i].help, NULL, 0, err) != 0)
+            return -1;
+    if (cb_metrics_family(m, "cloudburst_cycle_duration_seconds", CB_METRIC_HISTOGRAM,
+                          "Wall time of one observe-decide-act cycle.", duration_buckets,
+                          N_DURATION_BUCKETS, err) != 0 ||
+        cb_metrics_family(m, "cloudburst_cloud_call_duration_seconds", CB_METRIC_HISTOGRAM,
+                          "Latency of cloud API calls, by cloud and call.", duration_buckets,
+                          N_DURATION_BUCKETS, err) != 0 ||
+        cb_metrics_family(m, "cloudburst_pool_query_duration_seconds", CB_METRIC_HISTOGRAM,
+                          "Latency of the pool observation (condor_q and condor_status).",
+                          duration_buckets, N_DURATION_BUCKETS, err) != 0)
+        return -1;
+    return 0;
+}
+
+static void metrics_after_decide(struct cb_cycle *c)
+{
+    struct cb_metrics *m = c->d->metrics;
+    const struct cb_config *cfg = c->d->cfg;
+
+    if (m == NULL)
+        return;
+    cb_metrics_clear(m, "cloudburst_nodes");
+    uint64_t *counts = calloc(c->n_clouds * CB_NODE__COUNT + 1, sizeof *counts);
+    if (counts != NULL) {
+        size_t n = cb_core_node_count(c->core);
+        for (size_t i = 0; i < n; i++) {
+            struct cb_core_node_info info;
+            if (cb_core_node_at(c->core, i, &info) == 0 && info.cloud < c->n_clouds)
+                counts[info.cloud * CB_NODE__COUNT + info.state]++;
+        }
+        for (size_t ci = 0; ci < c->n_clouds; ci++)
+            for (unsigned st = 0; st < CB_NODE__COUNT; st++)
+                cb_metrics_set(m, "cloudburst_nodes", (double)counts[ci * CB_NODE__COUNT + st],
+                               "cloud", cfg->clouds[ci].name, "state", cb_node_state_name(st), NULL);
+        free(counts);
+    }
+    if (c->pool_ok) {
+        double cores = 0;
+        for (size_t i = 0; i < c->demand.n; i++)
+            cores += (double)c->demand.shapes[i].cpus * c->demand.shapes[i].count;
+        cb_metrics_set(m, "cloudburst_idle_jobs", (double)c->demand.idle_jobs, NULL);
+        cb_metrics_set(m, "cloudburst_idle_demand_cores", cores, NULL);
+    }
+    cb_metrics_set(m, "cloudburst_observation_partial",
+                   (!c->pool_ok || c->demand.partial || c->supply.partial) ? 1 : 0, NULL);
+    for (size_t ci = 0; ci < c->out.n_clouds && ci < c->n_clouds; ci++) {
+        const struct cb_core_cloud_stats *st = &c->out.clouds[ci];
+        const char *name = cfg->clouds[ci].name;
+        cb_metrics_set(m, "cloudburst_breaker_open", st->breaker_open ? 1 : 0, "cloud", name, NULL);
+        cb_metrics_set(m, "cloudburst_cost_per_hour", st->burn_per_hour, "cloud", name, NULL);
+        cb_metrics_set(m, "cloudburst_month_spend", st->spent_month, "cloud", name, NULL);
+    }
+    for (size_t i = 0; i < c->out.n_actions; i++)
+        cb_metrics_add(m, "cloudburst_decisions_total", 1, "action",
+                       cb_core_action_kind_name(c->out.actions[i].kind), "reason",
+                       cb_core_reason_name(c->out.actions[i].reason), NULL);
+    for (size_t i = 0; i < c->out.n_nondecisions; i++)
+        cb_metrics_add(m, "cloudburst_nondecisions_total", 1, "reason",
+                       cb_core_reason_name(c->out.nondecisions[i].reason), NULL);
+}
+
 /* ------------------------------------------------------------- finish -- */
 
 static void finish(struct cb_cycle *c)
 {
     double took = monotonic_seconds() - c->started;
     cb_debug("cycle %lu finished in %.3f s%s", c->number, took, c->failed ? " (with errors)" : "");
+    struct cb_metrics *m = c->d->metrics;
+    if (m != NULL) {
+        cb_metrics_observe(m, "cloudburst_cycle_duration_seconds", took, NULL);
+        cb_metrics_add(m, "cloudburst_cycles_total", 1, "outcome", c->failed ? "error" : "ok", NULL);
+        cb_metrics_set(m, "cloudburst_last_cycle_timestamp_seconds", (double)time(NULL), NULL);
+        const char *textfile = c->d->cfg->metrics.textfile;
+        struct cb_err err = CB_ERR_INIT;
+        if (textfile != NULL && textfile[0] != '\0' && cb_metrics_write_textfile(m, textfile, &err) != 0)
+            log_err("metrics", &err);
+    }
     c->phase = PHASE_IDLE;
     cb_cycle_done_fn done = c->done;
     c->done = NULL;
@@ -210,6 +313,20 @@ static void act_call_finished(struct cb_cycle *c)
 {
     if (--c->outstanding == 0)
         finish(c);
+}
+
+/* Cloud calls carry their cloud's runtime as payload or inside one. */
+static const char *call_cloud_name(const struct cb_cycle *c, const struct cb_cloud_call *call)
+{
+    return call->cloud < c->n_clouds ? c->clouds[call->cloud].cfg->name : "?";
+}
+
+static void observe_call(struct cb_cycle *c, const struct cb_cloud_call *call, const char *what)
+{
+    if (c->d->metrics != NULL)
+        cb_metrics_observe(c->d->metrics, "cloudburst_cloud_call_duration_seconds", call->seconds,
+                           "cloud", call_cloud_name(c, call), "call", what, NULL);
+    cb_debug("cloud %s: %s took %.3f s", call_cloud_name(c, call), what, call->seconds);
 }
 
 /* ---------------------------------------------------------------- act -- */
@@ -233,6 +350,9 @@ static void on_boot_done(struct cb_cloud_call *call, void *payload)
         }
         cb_info("boot %s: %zu of %u instance(s) accepted in %.2f s", call->boot.batch_id,
                 call->instances.n, call->boot.count, call->seconds);
+        if (c->d->metrics)
+            cb_metrics_add(c->d->metrics, "cloudburst_boots_total", (double)call->instances.n,
+                           "cloud", call_cloud_name(c, call), NULL);
     } else {
         char msg[CB_ERR_MSG_MAX + CB_ERR_ORIGIN_MAX + 8];
         cb_warning("boot %s failed (%s): %s", call->boot.batch_id,
@@ -240,7 +360,11 @@ static void on_boot_done(struct cb_cloud_call *call, void *payload)
         struct cb_core_event ev = { .kind = CB_EVENT_BOOT_FAILED, .error = call->err.code };
         cb_strlcpy(ev.batch_id, call->boot.batch_id, sizeof ev.batch_id);
         push_event(c, &ev);
+        if (c->d->metrics)
+            cb_metrics_add(c->d->metrics, "cloudburst_boot_failures_total", 1, "cloud",
+                           call_cloud_name(c, call), "error", cb_errcode_name(call->err.code), NULL);
     }
+    observe_call(c, call, "boot");
     cb_cloud_call_free(call);
     act_call_finished(c);
 }
@@ -269,8 +393,12 @@ static void on_terminate_done(struct cb_cloud_call *call, void *payload)
                        cb_err_format(&call->err, msg, sizeof msg));
         } else {
             cb_info("terminate %s (%s) accepted", t->node_ids[i], call->ids[i]);
+            if (c->d->metrics)
+                cb_metrics_add(c->d->metrics, "cloudburst_terminations_total", 1, "cloud",
+                               call_cloud_name(c, call), NULL);
         }
     }
+    observe_call(c, call, "terminate");
     free(t->node_ids);
     free(t);
     cb_cloud_call_free(call);
@@ -304,6 +432,8 @@ static void act_boot(struct cb_cycle *c, const struct cb_core_action *a)
     spec.user_data_len = user_data_len;
     struct cb_cloud_call *call = cb_cloud_call_new_boot(&spec, on_boot_done, c);
     free(user_data);
+    if (call != NULL)
+        call->cloud = a->cloud;
     if (call == NULL || cb_cloud_worker_submit(rt->worker, call, &err) != 0) {
         if (call == NULL)
             cb_err_set(&err, CB_ERR_INTERNAL, "cycle", "out of memory");
@@ -352,6 +482,8 @@ static void act_terminate_cloud(struct cb_cycle *c, unsigned cloud)
     struct cb_err err = CB_ERR_INIT;
     struct cb_cloud_call *call = cb_cloud_call_new_terminate(ids, n, on_terminate_done, t);
     free(ids);
+    if (call != NULL)
+        call->cloud = cloud;
     if (call == NULL || cb_cloud_worker_submit(rt->worker, call, &err) != 0) {
         if (call == NULL)
             cb_err_set(&err, CB_ERR_INTERNAL, "cycle", "out of memory");
@@ -483,6 +615,7 @@ static void decide(struct cb_cycle *c)
         finish(c);
         return;
     }
+    metrics_after_decide(c);
     /* Durable before acted on: every record, in order, before any action. */
     if (!dry) {
         for (size_t i = 0; i < c->out.n_records; i++) {
@@ -530,6 +663,7 @@ static void on_list_done(struct cb_cloud_call *call, void *payload)
                    cb_errcode_name(call->err.code), cb_err_format(&call->err, msg, sizeof msg));
         rt->listing_fresh = false;
     }
+    observe_call(c, call, "list");
     cb_cloud_call_free(call);
     observe_finished(c);
 }
@@ -538,6 +672,9 @@ static void on_pool_observed(void *payload, int status, const struct cb_err *err
 {
     struct cb_cycle *c = payload;
 
+    if (c->d->metrics != NULL)
+        cb_metrics_observe(c->d->metrics, "cloudburst_pool_query_duration_seconds",
+                           monotonic_seconds() - c->pool_started, NULL);
     c->pool_ok = status == 0;
     if (status != 0) {
         log_err("pool", err);
@@ -574,6 +711,8 @@ int cb_cycle_start(struct cb_cycle *c, cb_cycle_done_fn done, struct cb_err *err
             continue;
         struct cb_err e = CB_ERR_INIT;
         struct cb_cloud_call *call = cb_cloud_call_new_list(on_list_done, rt);
+        if (call != NULL)
+            call->cloud = rt->index;
         if (call == NULL || cb_cloud_worker_submit(rt->worker, call, &e) != 0) {
             if (call == NULL)
                 cb_err_set(&e, CB_ERR_INTERNAL, "cycle", "out of memory");
@@ -588,6 +727,7 @@ int cb_cycle_start(struct cb_cycle *c, cb_cycle_done_fn done, struct cb_err *err
         c->list_due = false;
     }
     struct cb_err e = CB_ERR_INIT;
+    c->pool_started = monotonic_seconds();
     if (cb_world_observe(c->world, &c->demand, &c->supply, on_pool_observed, c, &e) == 0)
         c->outstanding++;
     else

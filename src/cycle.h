@@ -23,6 +23,10 @@ int cb_cycle_new(struct cb_cycle **out, struct cb_daemon *d, struct cb_err *err)
  * -1 the cycle failed and logged why). Returns -1 if it could not start. */
 int cb_cycle_start(struct cb_cycle *c, cb_cycle_done_fn done, struct cb_err *err);
 
+/* Register the metric families the cycle reports (once per daemon). */
+struct cb_metrics;
+int cb_cycle_register_metrics(struct cb_metrics *m, struct cb_err *err);
+
 /* Stop worker threads and free everything; the loop must not be running a cycle. */
 void cb_cycle_free(struct cb_cycle *c);
 

@@ -3,6 +3,7 @@
 #include "daemon.h"
 #include "cycle.h"
 #include "ledger.h"
+#include "metrics.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -21,11 +22,17 @@ static void close_handles(struct cb_daemon *d)
     uv_close((uv_handle_t *)&d->watchdog_timer, NULL);
 }
 
+/* Close everything that keeps the loop alive: our own handles and the
+ * cycle's (driver threads' wake-ups, SSH sessions). uv_run then returns. */
 static void begin_stop(struct cb_daemon *d)
 {
     if (!uv_is_closing((uv_handle_t *)&d->cycle_timer)) {
         sd_notify(0, "STOPPING=1");
         close_handles(d);
+        cb_cycle_free(d->cycle);
+        d->cycle = NULL;
+        cb_metrics_server_stop(d->metrics_server);
+        d->metrics_server = NULL;
     }
 }
 
@@ -174,8 +181,14 @@ int cb_daemon_run(const struct cb_daemon_options *opts, struct cb_config *cfg, s
         free(d);
         return 1;
     }
-    if (cb_cycle_new(&d->cycle, d, err) != 0) {
+    if (cb_metrics_new(&d->metrics, err) != 0 || cb_cycle_register_metrics(d->metrics, err) != 0 ||
+        (d->cfg->metrics.listen[0] != '\0' &&
+         cb_metrics_server_start(&d->metrics_server, &d->loop, d->metrics, d->cfg->metrics.listen,
+                                 err) != 0) ||
+        cb_cycle_new(&d->cycle, d, err) != 0) {
+        cb_metrics_server_stop(d->metrics_server);
         uv_run(&d->loop, UV_RUN_DEFAULT); /* let half-built handles close */
+        cb_metrics_free(d->metrics);
         uv_loop_close(&d->loop);
         ledger_close(d->ledger);
         cb_config_free(d->cfg);
@@ -220,6 +233,7 @@ int cb_daemon_run(const struct cb_daemon_options *opts, struct cb_config *cfg, s
         cb_warning("event loop closed with handles still open: %s", uv_strerror(rc));
     int exit_code = d->exit_code;
     cb_notice("cloudburstd stopped after %lu cycle(s)", d->cycles);
+    cb_metrics_free(d->metrics);
     ledger_close(d->ledger);
     cb_config_free(d->cfg);
     free(d);

@@ -29,11 +29,15 @@ struct cb_daemon_options {
 
 struct cb_cycle;                /* cycle.h */
 struct ledger;                  /* ledger.h */
+struct cb_metrics;              /* metrics.h */
+struct cb_metrics_server;
 
 struct cb_daemon {
     struct cb_daemon_options opts;
     struct cb_config *cfg;      /* current configuration (owned) */
     struct ledger *ledger;      /* opened once; a reload cannot move it (owned) */
+    struct cb_metrics *metrics; /* survives reloads, so counters keep counting (owned) */
+    struct cb_metrics_server *metrics_server; /* NULL unless metrics.listen is set */
     uv_loop_t loop;
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t cycle_timer;

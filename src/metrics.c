@@ -295,8 +295,16 @@ static void out_value(struct outbuf *b, double v)
         out_printf(b, v > 0 ? "+Inf" : "-Inf");
     else if (v == (double)(long long)v && fabs(v) < 1e15)
         out_printf(b, "%lld", (long long)v);
-    else
-        out_printf(b, "%.17g", v);
+    else {
+        /* The shortest text that reads back as the same double. */
+        char tmp[64];
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+            if (strtod(tmp, NULL) == v)
+                break;
+        }
+        out_printf(b, "%s", tmp);
+    }
 }
 
 static const char *type_word(enum cb_metric_type t)

@@ -45,11 +45,11 @@ static const char expected[] =
     "cloudburst_boots_total 5\n"
     "# HELP cloudburst_cycle_duration_seconds Cycle wall time.\n"
     "# TYPE cloudburst_cycle_duration_seconds histogram\n"
-    "cloudburst_cycle_duration_seconds_bucket{le=\"0.10000000000000001\"} 1\n"
+    "cloudburst_cycle_duration_seconds_bucket{le=\"0.1\"} 1\n"
     "cloudburst_cycle_duration_seconds_bucket{le=\"1\"} 1\n"
     "cloudburst_cycle_duration_seconds_bucket{le=\"10\"} 2\n"
     "cloudburst_cycle_duration_seconds_bucket{le=\"+Inf\"} 2\n"
-    "cloudburst_cycle_duration_seconds_sum 2.5499999999999998\n"
+    "cloudburst_cycle_duration_seconds_sum 2.55\n"
     "cloudburst_cycle_duration_seconds_count 2\n";
 
 START_TEST(test_exposition_format)
