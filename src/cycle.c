@@ -240,6 +240,36 @@ int cb_cycle_register_metrics(struct cb_metrics *m, struct cb_err *err)
     return 0;
 }
 
+/* The controller side of the two-sided lease: one ad per cycle. */
+static void advertise_controller(struct cb_cycle *c)
+{
+    const struct cb_config *cfg = c->d->cfg;
+    struct cb_controller_ad ad = {
+        .heartbeat = (int64_t)time(NULL),
+        .lease = cfg->controller.lease,
+        .idle_jobs = c->pool_ok ? c->demand.idle_jobs : 0,
+        .dry_run = cfg->controller.dry_run,
+    };
+    size_t n = cb_core_node_count(c->core);
+    for (size_t i = 0; i < n; i++) {
+        struct cb_core_node_info info;
+        if (cb_core_node_at(c->core, i, &info) != 0)
+            continue;
+        if (cb_node_state_is_live(info.state))
+            ad.nodes_live++;
+        if (info.state == CB_NODE_BUSY)
+            ad.nodes_busy++;
+        if (info.state == CB_NODE_REQUESTED || info.state == CB_NODE_BOOTING ||
+            info.state == CB_NODE_BOOTSTRAPPING)
+            ad.nodes_in_flight++;
+    }
+    for (size_t ci = 0; ci < c->out.n_clouds; ci++)
+        ad.cost_per_hour += c->out.clouds[ci].burn_per_hour;
+    struct cb_err err = CB_ERR_INIT;
+    if (cb_world_advertise(c->world, cfg, &ad, &err) != 0)
+        log_err("advertise", &err);
+}
+
 static void metrics_after_decide(struct cb_cycle *c)
 {
     struct cb_metrics *m = c->d->metrics;
@@ -616,6 +646,7 @@ static void decide(struct cb_cycle *c)
         return;
     }
     metrics_after_decide(c);
+    advertise_controller(c);
     /* Durable before acted on: every record, in order, before any action. */
     if (!dry) {
         for (size_t i = 0; i < c->out.n_records; i++) {

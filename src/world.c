@@ -1,4 +1,5 @@
 /* world: see world.h. */
+#include "cb_autoconf.h"
 #include "world.h"
 #include "bootstrap.h"
 #include "cb_text.h"
@@ -9,7 +10,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_KNOWN 65536 /* node ids remembered for drains (machine, address) */
 
@@ -447,6 +450,144 @@ int cb_world_node_action(struct cb_world *w, const struct cb_config *cfg,
         free(r);
         return -1;
     }
+    return 0;
+}
+
+/* ---- controller ad --------------------------------------------------------- */
+
+struct advertise {
+    uv_process_t proc;
+    uv_timer_t timer;
+    struct cb_world *w;
+    char path[4096];
+    int closing;
+    int64_t exit_status;
+    int term_signal;
+    bool timed_out;
+};
+
+static void advertise_closed(uv_handle_t *h)
+{
+    struct advertise *a = h->data;
+    if (--a->closing > 0)
+        return;
+    unlink(a->path);
+    struct cb_world *w = a->w;
+    free(a);
+    finish_outstanding(w);
+}
+
+static void advertise_exit(uv_process_t *p, int64_t status, int term_signal)
+{
+    struct advertise *a = p->data;
+    if (a->timed_out)
+        cb_warning("condor_advertise timed out: the controller ad was not published this cycle");
+    else if (status != 0 || term_signal != 0)
+        cb_warning("condor_advertise failed (exit %lld, signal %d): the controller ad was not "
+                   "published this cycle", (long long)status, term_signal);
+    else
+        cb_debug("controller ad published");
+    a->closing = 2;
+    uv_close((uv_handle_t *)&a->proc, advertise_closed);
+    uv_close((uv_handle_t *)&a->timer, advertise_closed);
+}
+
+static void advertise_timeout(uv_timer_t *t)
+{
+    struct advertise *a = t->data;
+    a->timed_out = true;
+    uv_process_kill(&a->proc, SIGKILL);
+}
+
+/* ClassAd string literal: the values come from our own config (safe names),
+ * but quote and escape anyway. */
+static void ad_string(FILE *f, const char *attr, const char *value)
+{
+    fprintf(f, "%s = \"", attr);
+    for (const char *p = value; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fputc('\\', f);
+        if ((unsigned char)*p >= 0x20)
+            fputc(*p, f);
+    }
+    fputs("\"\n", f);
+}
+
+int cb_world_advertise(struct cb_world *w, const struct cb_config *cfg,
+                       const struct cb_controller_ad *ad, struct cb_err *err)
+{
+    struct advertise *a = calloc(1, sizeof *a);
+    if (a == NULL)
+        return cb_err_set(err, CB_ERR_INTERNAL, "advertise", "out of memory");
+    snprintf(a->path, sizeof a->path, "%s/controller.ad.XXXXXX", cfg->controller.state_dir);
+    int fd = mkstemp(a->path);
+    if (fd < 0) {
+        int e = errno;
+        free(a);
+        return cb_err_errno(err, CB_ERR_IO, e, cfg->controller.state_dir,
+                            "cannot write the controller ad");
+    }
+    FILE *f = fdopen(fd, "w");
+    if (f == NULL) {
+        close(fd);
+        unlink(a->path);
+        free(a);
+        return cb_err_set(err, CB_ERR_INTERNAL, "advertise", "out of memory");
+    }
+    char name[256];
+    snprintf(name, sizeof name, "cloudburst@%s", cfg->pool.name);
+    ad_string(f, "MyType", "CloudburstController");
+    ad_string(f, "Name", name);
+    ad_string(f, "CloudburstPool", cfg->pool.name);
+    ad_string(f, "CloudburstVersion", PACKAGE_VERSION);
+    fprintf(f, "CloudburstHeartbeat = %lld\n", (long long)ad->heartbeat);
+    fprintf(f, "CloudburstLease = %u\n", ad->lease);
+    fprintf(f, "CloudburstNodesLive = %u\n", ad->nodes_live);
+    fprintf(f, "CloudburstNodesBusy = %u\n", ad->nodes_busy);
+    fprintf(f, "CloudburstNodesInFlight = %u\n", ad->nodes_in_flight);
+    fprintf(f, "CloudburstIdleJobs = %llu\n", (unsigned long long)ad->idle_jobs);
+    fprintf(f, "CloudburstPaused = %s\n", ad->paused ? "true" : "false");
+    fprintf(f, "CloudburstDryRun = %s\n", ad->dry_run ? "true" : "false");
+    fprintf(f, "CloudburstCostPerHour = %.4f\n", ad->cost_per_hour);
+    if (fclose(f) != 0) {
+        unlink(a->path);
+        free(a);
+        return cb_err_errno(err, CB_ERR_IO, errno, "advertise", "cannot write the controller ad");
+    }
+
+    const char *args[8];
+    size_t n = 0;
+    args[n++] = cfg->pool.condor_advertise;
+    if (cfg->pool.collector != NULL && cfg->pool.collector[0] != '\0') {
+        args[n++] = "-pool";
+        args[n++] = cfg->pool.collector;
+    }
+    args[n++] = "UPDATE_AD_GENERIC";
+    args[n++] = a->path;
+    args[n] = NULL;
+    uv_stdio_container_t stdio[3] = {
+        { .flags = UV_IGNORE }, { .flags = UV_IGNORE }, { .flags = UV_INHERIT_FD, .data.fd = 2 },
+    };
+    uv_process_options_t po = {
+        .file = args[0], .args = (char **)args, .stdio = stdio, .stdio_count = 3,
+        .exit_cb = advertise_exit,
+    };
+    a->w = w;
+    a->proc.data = a->timer.data = a;
+    int rc = uv_spawn(w->loop, &a->proc, &po);
+    if (rc != 0) {
+        cb_err_set(err, CB_ERR_IO, cfg->pool.condor_advertise, "cannot run condor_advertise: %s",
+                   uv_strerror(rc));
+        /* libuv wants the process handle closed even after a failed spawn;
+         * the close callback unlinks the file and frees. */
+        a->closing = 1;
+        w->outstanding++;
+        uv_close((uv_handle_t *)&a->proc, advertise_closed);
+        return -1;
+    }
+    uv_timer_init(w->loop, &a->timer);
+    uv_timer_start(&a->timer, advertise_timeout, (uint64_t)cfg->pool.query_timeout * 1000u, 0);
+    w->outstanding++;
     return 0;
 }
 

@@ -29,6 +29,24 @@ typedef void (*cb_world_observed_fn)(void *payload, int status, const struct cb_
 int cb_world_observe(struct cb_world *w, struct cb_demand *demand, struct cb_supply *supply,
                      cb_world_observed_fn done, void *payload, struct cb_err *err);
 
+/* The controller's own ClassAd, published every cycle (the controller side of
+ * the two-sided lease: cloud nodes stop taking jobs and power off when the
+ * heartbeat is older than controller.lease). */
+struct cb_controller_ad {
+    int64_t heartbeat;          /* Unix time of this cycle */
+    unsigned lease;             /* seconds */
+    unsigned nodes_live, nodes_busy, nodes_in_flight;
+    uint64_t idle_jobs;
+    bool paused, dry_run;
+    double cost_per_hour;
+};
+
+/* Run `condor_advertise UPDATE_AD_GENERIC` with the ad, in the background
+ * (bounded by pool.query_timeout). A failure is logged, never fatal: the
+ * nodes then see an older heartbeat, which is what the lease is for. */
+int cb_world_advertise(struct cb_world *w, const struct cb_config *cfg,
+                       const struct cb_controller_ad *ad, struct cb_err *err);
+
 /* Remember the addresses a cloud listing gives its nodes (SSH drain targets). */
 void cb_world_learn_addresses(struct cb_world *w, const struct cb_instance_list *listing);
 

@@ -34,4 +34,11 @@ grep -q 'intent .*batch cb-1' "$T/events.log" || fail "no intent event"
 "$CLOUDBURSTD" --once --stderr -c "$T/cb.conf" --provider-dir "$PROVIDERS" --log-level debug \
     > "$T/restart.log" 2>&1 || fail "second cycle failed"
 ! grep -q 'as cb-1 ' "$T/restart.log" || fail "batch id cb-1 reused after restart"
+# The controller side of the lease: its ad reached the collector.
+grep -q '^MyType = "CloudburstController"$' "$T/pool/controller.ad" || fail "no controller ad"
+grep -q '^CloudburstPool = "t2-test"$' "$T/pool/controller.ad" || fail "controller ad lacks the pool"
+hb=$(sed -n 's/^CloudburstHeartbeat = //p' "$T/pool/controller.ad")
+now=$(date +%s)
+[ $((now - hb)) -lt 120 ] || fail "stale heartbeat $hb (now $now)"
+grep -q '^CloudburstLease = 900$' "$T/pool/controller.ad" || fail "controller ad lacks the lease"
 echo "cycle: ok"

@@ -293,6 +293,22 @@ def condor_drain(d, args):
     return 1
 
 
+def condor_advertise(d, args):
+    """Keep the last ad of each command, as the collector would (the nodes'
+    lease check reads it back)."""
+    args = list(args)
+    take(args, "-pool")
+    if len(args) != 2 or args[0] != "UPDATE_AD_GENERIC":
+        sys.stderr.write("fake_pool: condor_advertise: unsupported arguments %r\n" % (args,))
+        return 99
+    with open(args[1], encoding="utf-8") as f:
+        text = f.read()
+    with open(os.path.join(d, "controller.ad.tmp"), "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(os.path.join(d, "controller.ad.tmp"), os.path.join(d, "controller.ad"))
+    return 0
+
+
 def main(argv):
     tool = os.path.basename(argv[0])
     args = argv[1:]
@@ -312,7 +328,7 @@ def main(argv):
         if tool == "condor_drain":
             return condor_drain(d, args)
         if tool == "condor_advertise":
-            return 0
+            return condor_advertise(d, args)
     except ClassAdError as e:
         sys.stderr.write("fake_pool: %s: %s\n" % (tool, e))
         return 99
