@@ -241,7 +241,7 @@ int cb_cycle_register_metrics(struct cb_metrics *m, struct cb_err *err)
 }
 
 /* The controller side of the two-sided lease: one ad per cycle. */
-static void advertise_controller(struct cb_cycle *c)
+static void advertise_controller(struct cb_cycle *c, bool paused)
 {
     const struct cb_config *cfg = c->d->cfg;
     struct cb_controller_ad ad = {
@@ -249,6 +249,7 @@ static void advertise_controller(struct cb_cycle *c)
         .lease = cfg->controller.lease,
         .idle_jobs = c->pool_ok ? c->demand.idle_jobs : 0,
         .dry_run = cfg->controller.dry_run,
+        .paused = paused,
     };
     size_t n = cb_core_node_count(c->core);
     for (size_t i = 0; i < n; i++) {
@@ -607,6 +608,124 @@ static void act(struct cb_cycle *c)
     act_call_finished(c);
 }
 
+/* ------------------------------------------------------------- admin -- */
+
+/* Apply the operators' pending requests (cloudburstctl pause/resume/drain/
+ * terminate). Pause and resume set the persistent "paused" flag the decide
+ * reads. Requests the daemon cannot carry out are rejected with the reason,
+ * never left pending or silently dropped. */
+static void handle_admin_requests(struct cb_cycle *c, int64_t now)
+{
+    struct ledger_request_list reqs = { 0 };
+    struct cb_err err = CB_ERR_INIT;
+
+    if (ledger_list_requests(c->ledger, true, &reqs, &err) != 0) {
+        log_err("admin requests", &err);
+        return;
+    }
+    for (size_t i = 0; i < reqs.n; i++) {
+        const struct ledger_request *r = &reqs.items[i];
+        enum ledger_request_status st = LEDGER_REQ_DONE;
+        char result[LEDGER_TEXT_MAX];
+        cb_err_clear(&err);
+        switch (r->kind) {
+        case LEDGER_REQ_PAUSE:
+        case LEDGER_REQ_RESUME: {
+            bool pause = r->kind == LEDGER_REQ_PAUSE;
+            if (ledger_set_flag(c->ledger, "paused", pause ? "1" : "0", now, &err) != 0) {
+                log_err("admin requests", &err);
+                continue; /* stays pending: retried next cycle */
+            }
+            snprintf(result, sizeof result, "%s by %s: %s", pause ? "paused" : "resumed",
+                     r->requested_by, pause ? "no scale-up until resume" : "scale-up allowed");
+            cb_notice("%s", result);
+            break;
+        }
+        default:
+            st = LEDGER_REQ_REJECTED;
+            snprintf(result, sizeof result,
+                     "%s of a single node is not supported by this cloudburstd yet: the node "
+                     "is drained and terminated by the idle policy", ledger_request_kind_name(r->kind));
+            cb_warning("request %lld (%s %s by %s) rejected: %s", (long long)r->id,
+                       ledger_request_kind_name(r->kind), r->node_id, r->requested_by, result);
+        }
+        if (ledger_finish_request(c->ledger, r->id, st, result, now, &err) != 0)
+            log_err("admin requests", &err);
+    }
+    ledger_request_list_free(&reqs);
+}
+
+static bool is_paused(struct cb_cycle *c)
+{
+    char value[16];
+    struct cb_err err = CB_ERR_INIT;
+    if (ledger_get_flag(c->ledger, "paused", value, sizeof value, NULL, &err) != 0)
+        return false; /* never set */
+    return strcmp(value, "1") == 0;
+}
+
+/* The cycle's decisions, for `cloudburstctl explain`. */
+static void record_cycle(struct cb_cycle *c, int64_t started_at, bool paused)
+{
+    const struct cb_config *cfg = c->d->cfg;
+    size_t n = c->out.n_actions + c->out.n_nondecisions;
+    struct ledger_decision *ds = calloc(n ? n : 1, sizeof *ds);
+    struct cb_err err = CB_ERR_INIT;
+
+    if (ds == NULL) {
+        cb_error("out of memory recording cycle %lu", c->number);
+        return;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < c->out.n_actions; i++, k++) {
+        const struct cb_core_action *a = &c->out.actions[i];
+        struct ledger_decision *d = &ds[k];
+        const struct cb_cloud *cl = a->cloud < cfg->n_clouds ? &cfg->clouds[a->cloud] : NULL;
+        cb_strlcpy(d->action, cb_core_action_kind_name(a->kind), sizeof d->action);
+        d->taken = !cfg->controller.dry_run;
+        cb_strlcpy(d->cloud, cl ? cl->name : "", sizeof d->cloud);
+        if (cl != NULL && a->flavor < cl->n_flavors)
+            cb_strlcpy(d->flavor, cl->flavors[a->flavor].name, sizeof d->flavor);
+        cb_strlcpy(d->node_id, a->kind == CB_ACTION_BOOT ? a->batch_id : a->node_id, sizeof d->node_id);
+        d->count = a->count;
+        cb_strlcpy(d->reason, cb_core_reason_name(a->reason), sizeof d->reason);
+        snprintf(d->detail, sizeof d->detail, "%s%s", a->instance_id[0] ? "instance " : "",
+                 a->instance_id);
+    }
+    for (size_t i = 0; i < c->out.n_nondecisions; i++, k++) {
+        const struct cb_core_nondecision *nd = &c->out.nondecisions[i];
+        struct ledger_decision *d = &ds[k];
+        const struct cb_cloud *cl = nd->cloud < cfg->n_clouds ? &cfg->clouds[nd->cloud] : NULL;
+        cb_strlcpy(d->action, "none", sizeof d->action);
+        d->taken = false;
+        cb_strlcpy(d->cloud, cl ? cl->name : "", sizeof d->cloud);
+        if (cl != NULL && nd->flavor < cl->n_flavors)
+            cb_strlcpy(d->flavor, cl->flavors[nd->flavor].name, sizeof d->flavor);
+        cb_strlcpy(d->node_id, nd->node_id, sizeof d->node_id);
+        d->count = (uint32_t)(nd->amount > UINT32_MAX ? UINT32_MAX : nd->amount);
+        cb_strlcpy(d->reason, cb_core_reason_name(nd->reason), sizeof d->reason);
+        if (nd->shape < c->demand.n) {
+            const struct cb_job_shape *sh = &c->demand.shapes[nd->shape];
+            snprintf(d->detail, sizeof d->detail, "%u job(s) of %u cpu / %llu MiB", sh->count,
+                     sh->cpus, (unsigned long long)sh->memory_mb);
+        }
+    }
+    struct ledger_cycle cy = {
+        .id = (int64_t)c->number,
+        .started_at = started_at,
+        .finished_at = (int64_t)time(NULL),
+        .dry_run = cfg->controller.dry_run,
+        .idle_jobs = c->pool_ok ? c->demand.idle_jobs : 0,
+    };
+    snprintf(cy.summary, sizeof cy.summary, "%zu action(s), %zu not done%s%s%s", c->out.n_actions,
+             c->out.n_nondecisions, paused ? ", paused" : "",
+             c->pool_ok ? "" : ", pool not observed",
+             (c->pool_ok && (c->demand.partial || c->supply.partial)) ? ", partial observation" : "");
+    if (ledger_record_cycle(c->ledger, &cy, ds, n, 100, &err) != 0)
+        log_err("ledger", &err);
+    free(ds);
+}
+
 /* ------------------------------------------------------------- decide -- */
 
 static void decide(struct cb_cycle *c)
@@ -626,15 +745,21 @@ static void decide(struct cb_cycle *c)
         listings[i].instances = c->clouds[i].listing_ok ? &c->clouds[i].listing : NULL;
         listings[i].fresh = c->clouds[i].listing_fresh && c->clouds[i].listing_ok;
     }
+    int64_t now = (int64_t)time(NULL);
+    bool paused = false;
+    if (!dry) {
+        handle_admin_requests(c, now);
+        paused = is_paused(c);
+    }
     struct cb_core_input in = {
-        .now = (int64_t)time(NULL),
+        .now = now,
         .demand = c->pool_ok ? &c->demand : NULL,
         .supply = c->pool_ok ? &c->supply : NULL,
         .listings = listings,
         .n_listings = c->n_clouds,
         .events = c->events,
         .n_events = c->n_events,
-        .paused = false,
+        .paused = paused,
     };
     int rc = cb_core_decide(c->core, &in, &c->out, &err);
     free(listings);
@@ -646,7 +771,7 @@ static void decide(struct cb_cycle *c)
         return;
     }
     metrics_after_decide(c);
-    advertise_controller(c);
+    advertise_controller(c, paused);
     /* Durable before acted on: every record, in order, before any action. */
     if (!dry) {
         for (size_t i = 0; i < c->out.n_records; i++) {
@@ -660,6 +785,7 @@ static void decide(struct cb_cycle *c)
                 return;
             }
         }
+        record_cycle(c, now, paused);
     }
     act(c);
 }
