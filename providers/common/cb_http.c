@@ -3,6 +3,7 @@
 #include "cb_text.h"
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,13 @@ int cb_http_perform(struct cb_http *h, const char *origin, const struct cb_http_
         hdrs = n;
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+
+    /* libcurl transparently re-sends a request once when a reused connection
+     * turns out to be dead, POST included; for a boot that can mean two VMs.
+     * Non-idempotent methods therefore always get a fresh connection. */
+    bool idempotent = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0 ||
+                      strcmp(req->method, "PUT") == 0 || strcmp(req->method, "DELETE") == 0;
+    curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, idempotent ? 0L : 1L);
 
     if (strcmp(req->method, "GET") == 0) {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);

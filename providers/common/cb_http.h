@@ -8,6 +8,9 @@
  *   error here: the driver maps statuses and bodies to its own error classes.
  * - The response body is capped (max_response, default 32 MiB): a larger body
  *   is CB_ERR_INVALID, never an unbounded allocation. Bodies are NUL-terminated.
+ * - A POST (or any non-idempotent method) always goes out on a fresh
+ *   connection: libcurl would otherwise re-send it once on a reused
+ *   connection that died, and a boot sent twice is two VMs.
  * - Only http:// and https:// URLs are followed; redirects are not followed
  *   (a cloud API that redirects is misconfigured, and following would leak
  *   signed headers to another host).
