@@ -4,4 +4,6 @@ include bench/core.mk
 include bench/sim.mk
 include bench/pool.mk
 include bench/providers.mk
+include bench/providers_ec2.mk
+include bench/providers_openstack.mk
 include bench/bootstrap.mk
