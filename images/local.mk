@@ -1,1 +1,6 @@
-# images: rules for this module (paths relative to the top: use %reldir%)
+# images: the node side. The bootstrap script is installed under $(pkgdatadir)
+# (bootstrap.script_dir defaults there); the image recipes, the cloud-init
+# snippet they bake in and their README ship in the tarball for admins.
+dist_pkgdata_SCRIPTS = images/cloudburst-bootstrap.sh
+EXTRA_DIST += images/README.md images/build-debian12-rootfs.sh \
+	images/virt-customize-worker.sh images/90-cloudburst.cfg
