@@ -13,11 +13,13 @@
  *   only in the config's memory and are wiped by cb_config_free().
  * - The struct is immutable after load: SIGHUP builds a new one and swaps it.
  *
- * The schema lives in one table in config.c; cloudburst.conf(5) documents
- * exactly that table (a test compares the two) and --check-config prints it
- * with the effective values (secrets redacted).
+ * The schema lives in one table (config_schema.c); cloudburst.conf(5)
+ * documents exactly that table (tests/test_config compares the two) and
+ * cb_config_print() walks it to show the effective values (secrets redacted).
+ * Secret files are read only by secret.c. The loader is thread-safe (no global
+ * state); a loaded config is read-only and may be shared between threads.
  *
- * Units: durations in seconds, memory in MiB, disk in GiB (flavors) , money
+ * Units: durations in seconds, memory in MiB, disk in GiB (flavors), money
  * in the site's currency per hour / per month.
  */
 #ifndef CB_CONFIG_H
@@ -71,6 +73,7 @@ struct cb_cloud {
     double budget_per_month;    /* 0 = no cap */
     bool spot;
     enum cb_billing billing;
+    bool terminate_on_shutdown; /* ask for instances a guest poweroff ends (lease expiry) */
     struct cb_flavor *flavors;
     size_t n_flavors;
     struct cb_settings settings;/* provider-specific, validated against the driver's spec */
@@ -86,6 +89,7 @@ struct cb_config {
         char *collector;        /* -pool argument for queries; "" = local config */
         struct cb_string_list schedds; /* empty = condor_q -global */
         char *condor_q, *condor_status, *condor_drain, *condor_advertise; /* tool paths */
+        char *condor_off;       /* condor_off on the nodes (drain_method ssh) */
         unsigned query_timeout;
         char *cloud_attribute;  /* IsCloudNode */
         char *eligibility;      /* default per-cloud eligibility: WantCloudNode =?= True */
@@ -122,9 +126,12 @@ struct cb_config {
         enum cb_failure_action failure_action;
         unsigned quarantine_time;
         char *script_dir;
+        unsigned max_concurrent;    /* bootstrap sessions in progress at once */
         struct {
             char *user;
             char *key_file;         /* private key path (permission-checked) */
+            char *key;              /* its content, wiped on free (NULL with CB_CONFIG_SKIP_SECRETS) */
+            size_t key_len;
             unsigned port;
             enum cb_host_key_policy host_key_policy;
             char *known_hosts_file;
@@ -141,7 +148,8 @@ struct cb_config {
         } cvmfs;
         struct {
             char *token_file;       /* IDTOKEN (secret) */
-            char *token;            /* its content, wiped on free */
+            char *token;            /* its content, wiped on free (NULL with CB_CONFIG_SKIP_SECRETS) */
+            size_t token_len;
             bool ccb;
             char *private_network_name;
             struct cb_string_list extra_config;
@@ -169,12 +177,39 @@ struct cb_config {
     } metrics;
 };
 
-/* Load and validate `path`. provider_dir_override (may be NULL) replaces
+/* Limits enforced at load (bad input is an error, never truncated). */
+#define CB_CONFIG_FILE_MAX (1024 * 1024) /* bytes of cloudburst.conf */
+#define CB_CONFIG_MAX_FLAVORS 64         /* per cloud */
+#define CB_CONFIG_LIST_MAX 256           /* items of any string list */
+#define CB_CONFIG_STRING_MAX 4096        /* bytes of any string value */
+
+/* Flags for cb_config_load_flags(). */
+enum {
+    /* Do not dlopen provider drivers: each cloud's "<provider> = { ... }" group
+     * must still be a group, but its keys are not checked and
+     * cb_cloud.settings stays empty. For tools that never call a cloud
+     * (cloudburstctl) and for fuzzing. */
+    CB_CONFIG_SKIP_PROVIDERS = 1u << 0,
+    /* Do not open secret files: their paths are still checked (absolute), the
+     * contents (token, key, SECRET_FILE settings) stay NULL. */
+    CB_CONFIG_SKIP_SECRETS = 1u << 1,
+};
+
+/* Load and validate `path` (NULL: CB_DEFAULT_CONFIG_FILE). provider_dir_override (may be NULL) replaces
  * controller.provider_dir, for tests running from a build tree. On success
  * returns 0 and *out (free with cb_config_free). On failure returns -1, *out
  * is NULL, err says where and what. */
 int cb_config_load(struct cb_config **out, const char *path, const char *provider_dir_override,
                    struct cb_err *err);
+
+/* cb_config_load() with flags (0 = everything checked, as cb_config_load). */
+int cb_config_load_flags(struct cb_config **out, const char *path,
+                         const char *provider_dir_override, unsigned flags, struct cb_err *err);
+
+/* Same, from text in memory (len bytes, need not be NUL-terminated); `name`
+ * stands for the file in error origins and cfg->file. For tests and fuzzing. */
+int cb_config_load_text(struct cb_config **out, const char *name, const char *text, size_t len,
+                        const char *provider_dir_override, unsigned flags, struct cb_err *err);
 
 /* Wipes secrets, frees everything. NULL is fine. */
 void cb_config_free(struct cb_config *cfg);
