@@ -18,6 +18,7 @@ src_libcbshell_la_SOURCES = \
 	src/provider_loader.c src/provider_loader.h \
 	src/cloud_worker.c src/cloud_worker.h \
 	src/metrics.c src/metrics.h \
+	src/pool_config.c src/pool_config.h \
 	src/config.h
 src_libcbshell_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(SSH2_CFLAGS) \
 	$(LIBCONFIG_CFLAGS) $(SQLITE_CFLAGS) $(UV_CFLAGS) $(SYSTEMD_CFLAGS)

@@ -5,6 +5,7 @@
 #include "cb_text.h"
 #include "log.h"
 #include "pool.h"
+#include "pool_config.h"
 #include "userdata.h"
 
 #include <errno.h>
@@ -44,9 +45,7 @@ struct cb_world {
 
     struct request *requests;         /* node actions in flight */
 
-    /* strings the pool and bootstrap options borrow */
-    const char **eligibility;
-    const char **cloud_names;
+    struct cb_pool_config pool_cfg;   /* what the pool options borrow */
 };
 
 /* A node action in flight. If the world is freed first, `w` is cleared and
@@ -124,34 +123,11 @@ int cb_world_new(struct cb_world **out, uv_loop_t *loop, const struct cb_config 
         return cb_err_set(err, CB_ERR_INTERNAL, "world", "out of memory");
     w->loop = loop;
     w->drain_method = cfg->pool.drain_method;
-    w->eligibility = calloc(cfg->n_clouds ? cfg->n_clouds : 1, sizeof *w->eligibility);
-    w->cloud_names = calloc(cfg->n_clouds ? cfg->n_clouds : 1, sizeof *w->cloud_names);
-    if (w->eligibility == NULL || w->cloud_names == NULL) {
+    if (cb_pool_config_from(cfg, &w->pool_cfg, err) != 0) {
         cb_world_free(w);
-        return cb_err_set(err, CB_ERR_INTERNAL, "world", "out of memory");
+        return -1;
     }
-    for (size_t i = 0; i < cfg->n_clouds; i++) {
-        w->eligibility[i] = cfg->clouds[i].eligibility;
-        w->cloud_names[i] = cfg->clouds[i].name;
-    }
-    struct cb_pool_options po = {
-        .condor_q = cfg->pool.condor_q,
-        .condor_status = cfg->pool.condor_status,
-        .condor_drain = cfg->pool.condor_drain,
-        .collector = cfg->pool.collector,
-        .schedds = (const char *const *)cfg->pool.schedds.items,
-        .n_schedds = cfg->pool.schedds.n,
-        .timeout_ms = cfg->pool.query_timeout * 1000u,
-        .cloud_attribute = cfg->pool.cloud_attribute,
-        .eligibility = w->eligibility,
-        .n_clouds = cfg->n_clouds,
-        .cloud_names = w->cloud_names,
-        .runtime_attribute = cfg->pool.runtime_attribute,
-        .drain_args = (const char *const *)cfg->pool.drain_args.items,
-        .n_drain_args = cfg->pool.drain_args.n,
-        .totals_first = true,
-    };
-    if (cb_pool_new(&w->pool, &po, err) != 0) {
+    if (cb_pool_new(&w->pool, &w->pool_cfg.opts, err) != 0) {
         cb_world_free(w);
         return -1;
     }
@@ -188,8 +164,7 @@ static void world_release(struct cb_world *w)
 {
     cb_pool_free(w->pool);
     free(w->known);
-    free(w->eligibility);
-    free(w->cloud_names);
+    cb_pool_config_free(&w->pool_cfg);
     free(w);
 }
 
