@@ -112,6 +112,13 @@ struct cb_config {
         unsigned ramp_floor;        /* nodes requested per cycle at least (if gap > 0) */
         unsigned idle_timeout;      /* 0 = learned from boot-to-join latency */
         unsigned idle_timeout_min, idle_timeout_max;
+        unsigned idle_timeout_prior;    /* learned idle timeout before any latency sample */
+        double idle_learn_factor;       /* idle timeout = factor x median boot-to-join latency */
+        unsigned billing_margin;        /* per-hour billing: drain only this close to the hour */
+        unsigned lost_timeout;          /* joined node missing from the pool this long: terminate */
+        unsigned listing_grace;         /* young boots are not "gone" for missing from a listing */
+        unsigned quota_backoff;         /* skip a (cloud, flavor) this long after a quota error */
+        unsigned throttle_backoff;      /* no boots on a throttled cloud this long */
         unsigned drain_timeout;
         unsigned boot_timeout, join_timeout;
         unsigned max_lifetime;      /* 0 = none */

@@ -59,6 +59,13 @@ int cb_bridge_core_config(const struct cb_config *cfg, struct cb_bridge_config *
     k->idle_timeout_min = cfg->controller.idle_timeout_min;
     k->idle_timeout_max = cfg->controller.idle_timeout_max;
     k->drain_timeout = cfg->controller.drain_timeout;
+    k->idle_timeout_prior = cfg->controller.idle_timeout_prior;
+    k->idle_learn_factor = cfg->controller.idle_learn_factor;
+    k->billing_margin = cfg->controller.billing_margin;
+    k->lost_timeout = cfg->controller.lost_timeout;
+    k->listing_grace = cfg->controller.listing_grace;
+    k->quota_backoff = cfg->controller.quota_backoff;
+    k->throttle_backoff = cfg->controller.throttle_backoff;
     k->max_lifetime = cfg->controller.max_lifetime;
     k->boot_timeout = cfg->controller.boot_timeout;
     k->join_timeout = cfg->controller.join_timeout;
