@@ -60,3 +60,10 @@ tests_test_sigv4_crosscheck_CFLAGS = $(EC2_TEST_CFLAGS)
 tests_test_sigv4_crosscheck_LDADD = $(EC2_TEST_LIBS)
 TESTS += tests/sigv4/crosscheck.sh
 EXTRA_DIST += tests/sigv4/crosscheck.sh tests/sigv4/crosscheck.js
+
+# The SDK the cross-check installed is build output: `make clean` removes it
+# (distcheck insists that nothing is left behind).
+clean-local: clean-sigv4-node
+clean-sigv4-node:
+	-rm -rf tests/node
+.PHONY: clean-sigv4-node
