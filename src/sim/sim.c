@@ -608,9 +608,14 @@ static int sample(struct sim *s, struct sim_result *r, int64_t t)
         r->samples = v;
         r->cap_samples = cap;
     }
-    r->samples[r->n_samples++] = (struct sim_sample){
-        t, (uint32_t)(s->q_cloud.n + s->q_static.n), (uint32_t)s->running_cores_cloud, prov_cores(s)
-    };
+    /* Zero the whole slot, padding included: results are compared (and
+     * written) byte for byte, and uninitialised padding would differ. */
+    struct sim_sample *smp = &r->samples[r->n_samples++];
+    memset(smp, 0, sizeof *smp);
+    smp->t = t;
+    smp->queued = (uint32_t)(s->q_cloud.n + s->q_static.n);
+    smp->busy_cores = (uint32_t)s->running_cores_cloud;
+    smp->prov_cores = prov_cores(s);
     return 0;
 }
 
