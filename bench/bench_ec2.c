@@ -8,23 +8,8 @@
  *                                                       target <= 3 s
  *   terminate:    10,000 instances in batches of 1,000   (for information)
  */
+#include "bench_provider.h"
 #include "test_ec2_fake.h"
-
-#include <time.h>
-
-#ifndef CB_TOP_SRCDIR
-#define CB_TOP_SRCDIR "."
-#endif
-#ifndef CB_TOP_BUILDDIR
-#define CB_TOP_BUILDDIR "."
-#endif
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int fail(const char *what, const struct cb_err *err)
 {
@@ -66,27 +51,20 @@ int main(void)
 
     /* 1. 1,000 requested and confirmed running */
     struct cb_instance_list booted = { 0 }, listed = { 0 };
-    double t0 = now_s();
+    double t0 = bench_now_s();
     struct cb_boot_spec spec = { .batch_id = "bench-0", .count = 1000, .flavor = "m5.large",
                                  .image = "ami-0abcdef1234567890" };
     if (mod.ops->boot(st, &spec, &booted, &err) != 0) {
         fail("boot", &err);
         goto out_init;
     }
-    size_t running = 0;
-    unsigned polls = 0;
-    while (running < 1000 && polls < 50) {
-        cb_instance_list_free(&listed);
-        if (mod.ops->list(st, &listed, &err) != 0) {
-            fail("list", &err);
-            goto out_init;
-        }
-        polls++;
-        running = 0;
-        for (size_t i = 0; i < listed.n; i++)
-            running += listed.items[i].state == CB_INSTANCE_RUNNING;
+    unsigned polls;
+    size_t running = bench_confirm(&mod, st, 1000, 60, 0, &polls, &err);
+    if (running == (size_t)-1) {
+        fail("list", &err);
+        goto out_init;
     }
-    double t_boot = now_s() - t0;
+    double t_boot = bench_now_s() - t0;
     printf("ec2: boot+confirm %zu instances (1 RunInstances, %u listing(s)): %.2f s (target <= 5 s)\n",
            running, polls, t_boot);
 
@@ -101,12 +79,12 @@ int main(void)
         }
     }
     cb_instance_list_free(&listed);
-    t0 = now_s();
+    t0 = bench_now_s();
     if (mod.ops->list(st, &listed, &err) != 0) {
         fail("list", &err);
         goto out_init;
     }
-    double t_list = now_s() - t0;
+    double t_list = bench_now_s() - t0;
     long pages = ec2_fake_state_int(&fake, "calls", "DescribeInstances") - (long)polls;
     printf("ec2: list %zu instances (%ld DescribeInstances pages): %.2f s (target <= 3 s)\n",
            listed.n, pages, t_list);
@@ -122,9 +100,9 @@ int main(void)
     }
     for (size_t i = 0; i < listed.n; i++)
         ids[i] = listed.items[i].id;
-    t0 = now_s();
+    t0 = bench_now_s();
     int trc = mod.ops->terminate(st, ids, listed.n, failed, &err);
-    double t_term = now_s() - t0;
+    double t_term = bench_now_s() - t0;
     printf("ec2: terminate %zu instances (%ld TerminateInstances calls): %.2f s%s\n", listed.n,
            ec2_fake_state_int(&fake, "calls", "TerminateInstances"), t_term,
            trc == 0 ? "" : " (FAILED)");

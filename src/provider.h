@@ -144,7 +144,8 @@ struct cb_provider_ops {
     /* Boot up to spec->count instances. Appends what the cloud accepted to
      * *out (state usually pending). Returns 0 if at least one instance was
      * accepted, -1 with err otherwise. Repeating a call with the same batch_id
-     * returns the same instances instead of booting new ones. */
+     * returns the same instances instead of booting new ones. A partial batch
+     * (fewer than count accepted) may also fill err with why: 0 is returned. */
     int (*boot)(void *state, const struct cb_boot_spec *spec, struct cb_instance_list *out,
                 struct cb_err *err);
 

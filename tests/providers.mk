@@ -1,4 +1,8 @@
-# tests/providers: the shared HTTP helper and the provider loader.
+# tests/providers: the drivers' shared helpers (HTTP, multi, clock, settings) and the
+# provider loader.
+# The fake clouds' shared base (address pool, hooks, state file, faults); the
+# C side of starting them is tests/fake_server.[ch], listed in each suite's SOURCES.
+EXTRA_DIST += tests/fake/fakebase.py
 check_PROGRAMS += tests/test_http
 TESTS += tests/test_http
 tests_test_http_SOURCES = tests/test_http.c

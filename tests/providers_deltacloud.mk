@@ -2,7 +2,8 @@
 # its XML parsers against the recorded replies, and the parsers' fuzz targets.
 check_PROGRAMS += tests/test_deltacloud
 TESTS += tests/test_deltacloud
-tests_test_deltacloud_SOURCES = tests/test_deltacloud.c
+tests_test_deltacloud_SOURCES = tests/test_deltacloud.c tests/fake_check.h tests/fake_server.c \
+	tests/fake_server.h
 tests_test_deltacloud_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/providers/common \
 	-I$(top_srcdir)/providers/deltacloud
 tests_test_deltacloud_CFLAGS = $(TESTS_CHECK_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(XML_CFLAGS)

@@ -16,7 +16,8 @@ tests_test_sigv4_LDADD = $(EC2_TEST_LIBS)
 # against tests/fake/fake_ec2.py, which verifies every signature.
 check_PROGRAMS += tests/test_ec2
 TESTS += tests/test_ec2
-tests_test_ec2_SOURCES = tests/test_ec2.c tests/test_ec2_fake.h src/provider_loader.c
+tests_test_ec2_SOURCES = tests/test_ec2.c tests/test_ec2_fake.h tests/fake_server.c \
+	tests/fake_server.h src/provider_loader.c
 tests_test_ec2_CPPFLAGS = $(EC2_TEST_CPPFLAGS)
 tests_test_ec2_CFLAGS = $(EC2_TEST_CFLAGS)
 tests_test_ec2_LDADD = $(EC2_TEST_LIBS)

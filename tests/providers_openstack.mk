@@ -2,7 +2,8 @@
 # its parsers against the recorded replies, and the parsers' fuzz targets.
 check_PROGRAMS += tests/test_openstack
 TESTS += tests/test_openstack
-tests_test_openstack_SOURCES = tests/test_openstack.c
+tests_test_openstack_SOURCES = tests/test_openstack.c tests/fake_check.h tests/fake_server.c \
+	tests/fake_server.h
 tests_test_openstack_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/providers/common \
 	-I$(top_srcdir)/providers/openstack
 tests_test_openstack_CFLAGS = $(TESTS_CHECK_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS)

@@ -9,48 +9,25 @@
 #include "cb_http.h"
 #include "cb_text.h"
 #include "dc_parse.h"
+#include "fake_check.h"
 #include "provider.h"
 #include "provider_loader.h"
 
 #include <check.h>
 #include <json-c/json.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #define PASSWORD "mockpassword"
-
-static char *read_fixture(const char *rel, size_t *len)
-{
-    const char *top = getenv("top_srcdir");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tests/fixtures/deltacloud/%s", top ? top : ".", rel);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
 
 /* ---- parsers ---------------------------------------------------------------- */
 
 START_TEST(entry_point_links_and_features)
 {
     size_t len;
-    char *body = read_fixture("api.xml", &len);
+    char *body = check_fixture("deltacloud", "api.xml", &len);
     struct dc_api api;
     struct cb_err err = CB_ERR_INIT;
     ck_assert_int_eq(dc_parse_api(body, len, &api, &err), 0);
@@ -62,7 +39,7 @@ START_TEST(entry_point_links_and_features)
     ck_assert(api.feature_authentication_key);
     ck_assert(!api.feature_user_data);
     free(body);
-    body = read_fixture("instances.xml", &len);
+    body = check_fixture("deltacloud", "instances.xml", &len);
     ck_assert_int_eq(dc_parse_api(body, len, &api, &err), -1);
     ck_assert_int_eq(err.code, CB_ERR_INVALID);
     ck_assert_ptr_nonnull(strstr(err.msg, "<api>"));
@@ -76,7 +53,7 @@ START_TEST(instances_collection_and_single)
     size_t len;
     struct dc_instance_list l = { 0 };
     struct cb_err err = CB_ERR_INIT;
-    char *body = read_fixture("instances.xml", &len);
+    char *body = check_fixture("deltacloud", "instances.xml", &len);
     ck_assert_int_eq(dc_parse_instances(body, len, &l, &err), 0);
     ck_assert_uint_eq(l.n, 14);
     ck_assert_str_eq(l.items[0].id, "inst6");
@@ -87,7 +64,7 @@ START_TEST(instances_collection_and_single)
     ck_assert_str_eq(l.items[5].name, "Mock Instance With Profile Change");
     free(body);
 
-    body = read_fixture("instance-create.xml", &len);
+    body = check_fixture("deltacloud", "instance-create.xml", &len);
     ck_assert_int_eq(dc_parse_instances(body, len, &l, &err), 0);
     ck_assert_uint_eq(l.n, 15);
     struct dc_instance *d = &l.items[14];
@@ -100,12 +77,12 @@ START_TEST(instances_collection_and_single)
     ck_assert_str_eq(d->private_addr, "img1.inst12.private.com");
     ck_assert_uint_eq(d->actions, DC_ACTION_REBOOT | DC_ACTION_STOP);
     free(body);
-    body = read_fixture("instance-stop.xml", &len);
+    body = check_fixture("deltacloud", "instance-stop.xml", &len);
     ck_assert_int_eq(dc_parse_instances(body, len, &l, &err), 0);
     ck_assert_str_eq(l.items[15].state, "STOPPED");
     ck_assert(l.items[15].actions & DC_ACTION_DESTROY);
     free(body);
-    body = read_fixture("instance-get.xml", &len);
+    body = check_fixture("deltacloud", "instance-get.xml", &len);
     ck_assert_int_eq(dc_parse_instances(body, len, &l, &err), 0);
     ck_assert_uint_eq(l.n, 17);
     free(body);
@@ -159,15 +136,15 @@ START_TEST(faults_names_and_states)
 {
     size_t len;
     char msg[200];
-    char *body = read_fixture("error-404.xml", &len);
+    char *body = check_fixture("deltacloud", "error-404.xml", &len);
     ck_assert_int_eq(dc_parse_fault(body, len, msg, sizeof msg), 0);
     ck_assert_str_eq(msg, "Not Found");
     free(body);
-    body = read_fixture("error-401.txt", &len);
+    body = check_fixture("deltacloud", "error-401.txt", &len);
     ck_assert_int_eq(dc_parse_fault(body, len, msg, sizeof msg), -1);
     ck_assert_str_eq(msg, "Authentication failed");
     free(body);
-    body = read_fixture("error-404-sinatra.html", &len);
+    body = check_fixture("deltacloud", "error-404-sinatra.html", &len);
     ck_assert_int_eq(dc_parse_fault(body, len, msg, sizeof msg), -1);
     ck_assert_ptr_nonnull(strstr(msg, "<!DOCTYPE html>"));
     ck_assert_ptr_null(strchr(msg, '\n'));
@@ -196,160 +173,28 @@ END_TEST
 
 /* ---- fake and driver ---------------------------------------------------------- */
 
-static struct {
-    pid_t pid;
-    int port;
-    char dir[256];
-} fk;
+static struct fake_server fk;
 static struct cb_provider_module mod;
-static char logbuf[1 << 16];
-static size_t loglen;
+static struct log_capture logs;
 
-static void test_log(void *payload, enum cb_log_level level, const char *fmt, ...)
-{
-    (void)payload;
-    (void)level;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(logbuf + loglen, sizeof logbuf - loglen, fmt, ap);
-    va_end(ap);
-    if (n > 0 && loglen + (size_t)n + 1 < sizeof logbuf) {
-        loglen += (size_t)n;
-        logbuf[loglen++] = '\n';
-        logbuf[loglen] = '\0';
-    }
-}
-
-static void fake_start(void)
-{
-    const char *top = getenv("top_srcdir");
-    const char *py = getenv("PYTHON3");
-    char script[4096], portfile[512];
-    snprintf(fk.dir, sizeof fk.dir, "/tmp/cb-test-deltacloud-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(fk.dir));
-    snprintf(script, sizeof script, "%s/tests/fake/fake_deltacloud.py", top ? top : ".");
-    snprintf(portfile, sizeof portfile, "%s/port", fk.dir);
-    fk.pid = fork();
-    ck_assert_int_ge(fk.pid, 0);
-    if (fk.pid == 0) {
-        /* A failing case exits without teardown: the fake must not outlive it. */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        const char *argv[] = { py && py[0] && strcmp(py, "no") != 0 ? py : "python3", script,
-                               "--port-file", portfile, NULL };
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    for (int i = 0; i < 1500; i++) { /* 30 s: python may start slowly on a loaded host */
-        FILE *f = fopen(portfile, "r");
-        if (f != NULL) {
-            int ok = fscanf(f, "%d", &fk.port);
-            fclose(f);
-            if (ok == 1)
-                return;
-        }
-        struct timespec ts = { 0, 20 * 1000 * 1000 };
-        nanosleep(&ts, NULL);
-    }
-    ck_abort_msg("fake_deltacloud did not start");
-}
-
-static void fake_stop(void)
-{
-    char path[600];
-    if (fk.pid > 0) {
-        kill(fk.pid, SIGTERM);
-        waitpid(fk.pid, NULL, 0);
-        fk.pid = 0;
-    }
-    snprintf(path, sizeof path, "%s/port", fk.dir);
-    unlink(path);
-    rmdir(fk.dir);
-}
-
-static json_object *ctl(const char *method, const char *path, const char *body)
-{
-    struct cb_http *h;
-    struct cb_err err = CB_ERR_INIT;
-    char url[256];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", fk.port, path);
-    ck_assert_int_eq(cb_http_new(&h, &err), 0);
-    struct cb_http_request req = { .method = method, .url = url, .body = body,
-                                   .body_len = body ? strlen(body) : 0, .timeout_ms = 10000 };
-    struct cb_http_response resp;
-    ck_assert_msg(cb_http_perform(h, "fake", &req, &resp, &err) == 0, "%s", err.msg);
-    ck_assert_int_eq(resp.status, 200);
-    json_object *doc = json_tokener_parse(resp.body);
-    ck_assert_ptr_nonnull(doc);
-    cb_http_response_free(&resp);
-    cb_http_free(h);
-    return doc;
-}
-
-static long long state_num(const char *key)
-{
-    json_object *doc = ctl("GET", "/_fake/state", NULL), *v;
-    ck_assert(json_object_object_get_ex(doc, key, &v));
-    long long n = json_object_get_int64(v);
-    json_object_put(doc);
-    return n;
-}
-
-static long long request_count(const char *key)
-{
-    json_object *doc = ctl("GET", "/_fake/state", NULL), *reqs, *v;
-    ck_assert(json_object_object_get_ex(doc, "requests", &reqs));
-    long long n = json_object_object_get_ex(reqs, key, &v) ? json_object_get_int64(v) : 0;
-    json_object_put(doc);
-    return n;
-}
-
-static void fault(const char *json)
-{
-    json_object_put(ctl("POST", "/_fake/faults", json));
-}
-
-static void config(const char *json)
-{
-    json_object_put(ctl("POST", "/_fake/config", json));
-}
+#define ctl(method, path, body) fake_check_ctl(&fk, method, path, body)
+#define state_num(key) fake_check_num(&fk, key, NULL)
+#define request_count(key) fake_check_num(&fk, "requests", key)
+#define fault(json) fake_check_post(&fk, "/_fake/faults", json)
+#define config(json) fake_check_post(&fk, "/_fake/config", json)
 
 #define MAX_SETTINGS 16
 static struct cb_setting items[MAX_SETTINGS];
 static struct cb_settings settings;
 static char api_url[128];
 static const char *const hwp_map[] = { "m1.small=m1-large", "m1.tiny=m1-small" };
-
-static void set(const char *name, enum cb_setting_type type, const char *str, long long num)
-{
-    struct cb_setting *s = NULL;
-    for (size_t i = 0; i < settings.n; i++)
-        if (strcmp(items[i].name, name) == 0)
-            s = &items[i];
-    if (s == NULL) {
-        ck_assert_uint_lt(settings.n, MAX_SETTINGS);
-        s = &items[settings.n++];
-        memset(s, 0, sizeof *s);
-        s->line = 20 + (int)settings.n;
-    }
-    s->name = name;
-    s->type = type;
-    s->str = str;
-    s->num = num;
-    if (type == CB_SETTING_SECRET_FILE) {
-        s->str = "/etc/cloudburst/dc-password";
-        s->secret = str;
-        s->secret_len = str ? strlen(str) : 0;
-    }
-}
+#define set(name, type, str, num) \
+    check_setting(&settings, MAX_SETTINGS, 20, "/etc/cloudburst/dc-password", name, type, str, num)
 
 static void setup(void)
 {
-    struct cb_err err = CB_ERR_INIT;
-    const char *top = getenv("top_builddir");
-    char dir[4096];
-    loglen = 0;
-    logbuf[0] = '\0';
-    fake_start();
+    log_capture_reset(&logs);
+    fake_check_start(&fk, "fake_deltacloud.py", NULL);
     settings.items = items;
     settings.n = 0;
     settings.file = "/etc/cloudburst/cloudburst.conf";
@@ -362,14 +207,13 @@ static void setup(void)
     items[settings.n - 1].list = hwp_map;
     items[settings.n - 1].list_len = 2;
     set("stop_polls", CB_SETTING_INT, NULL, 4);
-    snprintf(dir, sizeof dir, "%s/providers", top ? top : ".");
-    ck_assert_msg(cb_provider_load(&mod, dir, "deltacloud", &err) == 0, "%s: %s", err.origin, err.msg);
+    check_load_driver(&mod, "deltacloud");
 }
 
 static void teardown(void)
 {
     cb_provider_unload(&mod);
-    fake_stop();
+    fake_server_stop(&fk);
 }
 
 static void *driver(const char *pool, unsigned call_ms, struct cb_err *err)
@@ -377,7 +221,7 @@ static void *driver(const char *pool, unsigned call_ms, struct cb_err *err)
     struct cb_provider_init args = {
         .version = CB_PROVIDER_ABI_VERSION, .cloud_name = "dc-test", .pool_name = pool,
         .settings = &settings, .connect_timeout_ms = 2000, .call_timeout_ms = call_ms,
-        .log = test_log,
+        .log = log_capture_fn, .log_payload = &logs,
     };
     void *st = NULL;
     return mod.ops->init(&st, &args, err) == 0 ? st : NULL;
@@ -470,7 +314,7 @@ START_TEST(boot_list_terminate_lifecycle)
     ck_assert_int_eq(mod.ops->list(st, &all, &err), 0);
     ck_assert_uint_eq(all.n, 1);
     ck_assert_str_eq(all.items[0].node_id, "b-7-2");
-    ck_assert_ptr_null(strstr(logbuf, PASSWORD));
+    ck_assert_ptr_null(strstr(logs.buf, PASSWORD));
     cb_instance_list_free(&all);
     cb_instance_list_free(&oo);
     cb_instance_list_free(&out);
@@ -513,7 +357,7 @@ START_TEST(lost_create_reply)
     ck_assert_uint_eq(out.n, 2);
     ck_assert_int_eq(state_num("posts"), 2);
     ck_assert_int_eq(state_num("instances"), 2);
-    ck_assert_ptr_nonnull(strstr(logbuf, "was lost"));
+    ck_assert_ptr_nonnull(strstr(logs.buf, "was lost"));
 
     /* Lost and the check fails too: an error now, no second instance later. */
     fault("[{\"method\": \"POST\", \"path_re\": \"^/api/instances$\", \"when\": \"after\", \"drop\": true},"
@@ -614,7 +458,13 @@ START_TEST(quota_and_partial_batches)
     struct cb_boot_spec s = spec("qa", 3);
     ck_assert_int_eq(mod.ops->boot(st, &s, &out, &err), 0);
     ck_assert_uint_eq(out.n, 2); /* fewer than asked: what the quota allowed */
-    ck_assert_ptr_nonnull(strstr(logbuf, "started 2 of 3"));
+    ck_assert_ptr_nonnull(strstr(logs.buf, "started 2 of 3"));
+    /* ... and why: the partial batch still carries the quota error. */
+    ck_assert_int_eq(err.code, CB_ERR_QUOTA);
+    ck_assert_ptr_nonnull(strstr(err.msg, "started 2 of 3"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "InstanceLimitExceeded"));
+    ck_assert_int_eq(state_num("instances"), 2);
+    cb_err_clear(&err);
     s = spec("qb", 1);
     ck_assert_int_eq(mod.ops->boot(st, &s, &out, &err), -1);
     ck_assert_int_eq(err.code, CB_ERR_QUOTA);
@@ -627,11 +477,14 @@ START_TEST(quota_and_partial_batches)
     cb_err_clear(&err);
     json_object_put(ctl("POST", "/_fake/reset", "{}"));
     config("{\"latency\": 0.3}");
+    set("max_parallel_requests", CB_SETTING_INT, NULL, 2);
     st = driver("t2pool", 1600, &err);
     s = spec("slow", 10);
     ck_assert_int_eq(mod.ops->boot(st, &s, &out, &err), 0);
     ck_assert_uint_ge(out.n, 1);
     ck_assert_uint_lt(out.n, 10);
+    ck_assert_int_eq(err.code, CB_ERR_TIMEOUT);
+    cb_err_clear(&err);
     /* The create that hit the deadline may still have happened: the repeat
      * finds it, completes the batch, and no index is ever created twice. */
     config("{\"latency\": 0}");
@@ -671,6 +524,197 @@ START_TEST(terminate_refused_reports_id)
 }
 END_TEST
 
+/* Restart the fake with arguments (the default one from setup goes). */
+static void restart_fake(const char *const *args)
+{
+    fake_server_stop(&fk);
+    fake_check_start(&fk, "fake_deltacloud.py", args);
+    snprintf(api_url, sizeof api_url, "%s/api/", fk.base);
+}
+
+START_TEST(boot_posts_concurrently_within_the_bound)
+{
+    struct cb_err err = CB_ERR_INIT;
+    config("{\"latency\": 0.3}");
+    set("max_parallel_requests", CB_SETTING_INT, NULL, 4);
+    void *st = driver("t2pool", 30000, &err);
+    ck_assert_ptr_nonnull(st);
+    struct cb_instance_list out = { 0 };
+    struct cb_boot_spec s = spec("par", 12);
+    ck_assert_msg(mod.ops->boot(st, &s, &out, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(out.n, 12);
+    ck_assert(!cb_err_isset(&err));
+    for (unsigned i = 0; i < 12; i++) { /* in index order, whatever order the replies came in */
+        char node[32];
+        snprintf(node, sizeof node, "par-%u", i);
+        ck_assert_str_eq(out.items[i].node_id, node);
+    }
+    ck_assert_int_eq(state_num("posts"), 12);
+    long long most = state_num("max_inflight");
+    ck_assert_int_le(most, 4); /* never more than the setting */
+    ck_assert_int_ge(most, 2); /* and really in parallel (12 x 0.3 s would not fit otherwise) */
+    cb_instance_list_free(&out);
+    mod.ops->fini(st);
+
+    /* The setting is range-checked with its origin. */
+    set("max_parallel_requests", CB_SETTING_INT, NULL, 0);
+    ck_assert_ptr_null(driver("t2pool", 5000, &err));
+    ck_assert_ptr_nonnull(strstr(err.origin, "max_parallel_requests"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "1..256"));
+}
+END_TEST
+
+START_TEST(quota_in_the_middle_of_a_parallel_batch)
+{
+    /* 5 may exist, 20 are asked for with 8 in flight: exactly 5 are created,
+     * every one is returned, the rest is reported as quota, and a repeat
+     * creates nothing twice. */
+    struct cb_err err = CB_ERR_INIT;
+    config("{\"quota\": 5}");
+    set("max_parallel_requests", CB_SETTING_INT, NULL, 8);
+    void *st = driver("t2pool", 30000, &err);
+    struct cb_instance_list out = { 0 };
+    struct cb_boot_spec s = spec("mid", 20);
+    ck_assert_int_eq(mod.ops->boot(st, &s, &out, &err), 0);
+    ck_assert_uint_eq(out.n, 5);
+    ck_assert_int_eq(err.code, CB_ERR_QUOTA);
+    ck_assert_ptr_nonnull(strstr(err.msg, "started 5 of 20"));
+    ck_assert_int_eq(state_num("creates"), 5);
+    ck_assert_int_le(state_num("posts"), 5 + 8); /* the refusal stopped what was not sent */
+    cb_err_clear(&err);
+    config("{\"quota\": 100}");
+    cb_instance_list_free(&out);
+    ck_assert_int_eq(mod.ops->boot(st, &s, &out, &err), 0);
+    ck_assert_uint_eq(out.n, 20);
+    ck_assert(!cb_err_isset(&err));
+    ck_assert_int_eq(state_num("creates"), 20);
+    ck_assert_int_eq(state_num("instances"), 20);
+    cb_instance_list_free(&out);
+    mod.ops->fini(st);
+}
+END_TEST
+
+START_TEST(lost_replies_in_a_parallel_batch)
+{
+    /* Three of eight create replies are lost (the instances exist): one list
+     * finds them, nothing is created twice. */
+    struct cb_err err = CB_ERR_INIT;
+    set("max_parallel_requests", CB_SETTING_INT, NULL, 8);
+    void *st = driver("t2pool", 30000, &err);
+    fault("[{\"method\": \"POST\", \"path_re\": \"^/api/instances$\", \"when\": \"after\", "
+          "\"drop\": true, \"times\": 3, \"skip\": 2}]");
+    struct cb_instance_list out = { 0 };
+    struct cb_boot_spec s = spec("lostp", 8);
+    ck_assert_msg(mod.ops->boot(st, &s, &out, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(out.n, 8);
+    ck_assert(!cb_err_isset(&err));
+    ck_assert_int_eq(state_num("creates"), 8);
+    ck_assert_int_eq(request_count("GET /api/instances"), 2); /* before, and once to resolve */
+    ck_assert_ptr_nonnull(strstr(logs.buf, "3 create replies were lost; 3 of those instances exist"));
+    cb_instance_list_free(&out);
+    mod.ops->fini(st);
+}
+END_TEST
+
+START_TEST(world_pool_hooks_state_file_and_control)
+{
+    struct fake_world w;
+    restart_fake(fake_world_prepare(&w, "# two addresses\n198.18.0.11\n198.18.0.12\n", NULL));
+    struct cb_err err = CB_ERR_INIT;
+    void *st = driver("t2pool", 20000, &err);
+    ck_assert_ptr_nonnull(st);
+
+    /* Two addresses: the third instance is refused with the quota error. The
+     * hooks ran, with id and address, before the create replies came back. */
+    struct cb_instance_list out = { 0 }, all = { 0 };
+    struct cb_boot_spec s = spec("w", 3);
+    ck_assert_int_eq(mod.ops->boot(st, &s, &out, &err), 0);
+    ck_assert_int_eq(err.code, CB_ERR_QUOTA);
+    cb_err_clear(&err);
+    fake_world_check_booted(&w, &out, (const char *const[]){ "198.18.0.11", "198.18.0.12", NULL });
+    ck_assert_int_eq(state_num("addresses_free"), 0);
+    ck_assert_int_eq(mod.ops->list(st, &all, &err), 0);
+    ck_assert_uint_eq(fake_check_state_file(w.state, &all), 2);
+
+    /* Terminate one: its hook runs, its address is free again, the state file follows. */
+    const char *ids[1] = { out.items[0].id };
+    ck_assert_int_eq(mod.ops->terminate(st, ids, 1, NULL, &err), 0);
+    ck_assert(fake_check_hook_ran(w.files.dir, "down", out.items[0].id, out.items[0].private_ip));
+    ck_assert_int_eq(state_num("addresses_free"), 1);
+    cb_instance_list_free(&all);
+    ck_assert_int_eq(mod.ops->list(st, &all, &err), 0);
+    ck_assert_uint_eq(all.n, 1);
+    ck_assert_uint_eq(fake_check_state_file(w.state, &all), 1);
+    struct cb_instance_list again = { 0 };
+    s = spec("w2", 1);
+    ck_assert_int_eq(mod.ops->boot(st, &s, &again, &err), 0);
+    ck_assert_str_eq(again.items[0].private_ip, out.items[0].private_ip);
+
+    /* Faults at run time through the control file. */
+    fake_world_control(&w, "throttle 1\n");
+    cb_instance_list_free(&all);
+    ck_assert_int_eq(mod.ops->list(st, &all, &err), -1);
+    ck_assert_int_eq(err.code, CB_ERR_THROTTLED);
+    cb_err_clear(&err);
+    ck_assert_int_eq(mod.ops->list(st, &all, &err), 0); /* one only */
+    fake_world_control(&w, "error 1\n");
+    cb_instance_list_free(&all);
+    ck_assert_int_eq(mod.ops->list(st, &all, &err), -1);
+    ck_assert_int_eq(err.code, CB_ERR_TRANSIENT);
+    cb_err_clear(&err);
+    fake_world_control(&w, "quota\n");
+    s = spec("w3", 1);
+    struct cb_instance_list none = { 0 };
+    ck_assert_int_eq(mod.ops->boot(st, &s, &none, &err), -1);
+    ck_assert_int_eq(err.code, CB_ERR_QUOTA);
+    ck_assert_uint_eq(none.n, 0);
+    ck_assert_int_eq(fake_check_num(&fk, "faults_applied", "quota"), 1);
+    cb_err_clear(&err);
+    ck_assert_int_eq(mod.ops->list(st, &all, &err), 0); /* listing is not a boot */
+
+    cb_instance_list_free(&all);
+    cb_instance_list_free(&again);
+    cb_instance_list_free(&out);
+    mod.ops->fini(st);
+    fake_world_done(&w);
+}
+END_TEST
+
+START_TEST(world_failing_hook_and_bad_fault_specs)
+{
+    /* A hook that fails is logged and recorded, not fatal: the boot goes on. */
+    struct fake_world w;
+    fake_world_prepare(&w, "198.18.0.31\n", NULL);
+    const char *args[] = { "--on-boot", "false", "--control", w.control, NULL };
+    restart_fake(args);
+    fake_world_control(&w, "throttle x\nlatency 0\n"); /* the bad line is skipped */
+    struct cb_err err = CB_ERR_INIT;
+    void *st = driver("t2pool", 20000, &err);
+    struct cb_instance_list out = { 0 };
+    struct cb_boot_spec s = spec("hf", 1);
+    ck_assert_msg(mod.ops->boot(st, &s, &out, &err) == 0, "%s", err.msg);
+    json_object *doc = ctl("GET", "/_fake/state", NULL), *hooks, *h0;
+    ck_assert(json_object_object_get_ex(doc, "hooks", &hooks));
+    ck_assert_uint_eq(json_object_array_length(hooks), 1);
+    h0 = json_object_array_get_idx(hooks, 0);
+    ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(h0, 0)), "boot");
+    ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(h0, 1)), out.items[0].id);
+    ck_assert_int_eq(json_object_get_int(json_object_array_get_idx(h0, 3)), 1); /* false(1) */
+    json_object_put(doc);
+    cb_instance_list_free(&out);
+    mod.ops->fini(st);
+
+    /* A fault spec the fake cannot read stops it at start, with a message. */
+    struct fake_server bad = { 0 };
+    char msg[256];
+    const char *bad_args[] = { "--fault", "throttle many", NULL };
+    struct fake_server_opts o = { .script = "fake_deltacloud.py", .args = bad_args };
+    ck_assert_int_eq(fake_server_start(&bad, &o, msg, sizeof msg), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "exited"));
+    fake_world_done(&w);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("deltacloud");
@@ -690,15 +734,16 @@ static Suite *suite(void)
     tcase_add_test(d, errors_classified);
     tcase_add_test(d, quota_and_partial_batches);
     tcase_add_test(d, terminate_refused_reports_id);
+    tcase_add_test(d, boot_posts_concurrently_within_the_bound);
+    tcase_add_test(d, quota_in_the_middle_of_a_parallel_batch);
+    tcase_add_test(d, lost_replies_in_a_parallel_batch);
+    tcase_add_test(d, world_pool_hooks_state_file_and_control);
+    tcase_add_test(d, world_failing_hook_and_bad_fault_specs);
     suite_add_tcase(s, d);
     return s;
 }
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(suite());
 }

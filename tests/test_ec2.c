@@ -4,6 +4,7 @@
  * tests. Covers boot/list/terminate, idempotency after a lost response,
  * pagination, every error mapping, the credential sources and malformed
  * replies. */
+#include "fake_check.h"
 #include "test_ec2_fake.h"
 
 #include <check.h>
@@ -323,6 +324,64 @@ START_TEST(test_capacity_from_state)
     ck_assert_int_eq(err.code, CB_ERR_QUOTA);
     cb_instance_list_free(&out);
     env_stop(&e);
+}
+END_TEST
+
+START_TEST(test_world_pool_hooks_state_file_and_control)
+{
+    struct fake_world w;
+    const char *extra[] = { "--pending-describes", "1", "--fault", "throttle 1", NULL };
+    struct env e;
+    env_start(&e, fake_world_prepare(&w, "198.18.1.5\n198.18.1.6\n", extra));
+    struct cb_err err = CB_ERR_INIT;
+
+    /* --fault throttle 1: the first RunInstances is throttled and retried.
+     * Two addresses: MinCount 1 boots the two that fit, then capacity. */
+    struct cb_instance_list out = { 0 }, all = { 0 };
+    ck_assert_msg(boot(&e, "batch-w1", 3, &out, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(out.n, 2);
+    ck_assert_int_eq(ec2_fake_state_int(&e.fake, "faults_applied", "throttle"), 1);
+    ck_assert_int_eq(ec2_fake_state_int(&e.fake, "calls", "RunInstances"), 2);
+    ck_assert_int_eq(boot(&e, "batch-w2", 1, &out, &err), -1);
+    ck_assert_int_eq(err.code, CB_ERR_QUOTA);
+    ck_assert_ptr_nonnull(strstr(err.msg, "InsufficientInstanceCapacity"));
+    cb_err_clear(&err);
+    ck_assert(!fake_check_hook_ran(w.files.dir, "boot", out.items[0].id, "198.18.1.5"));
+
+    /* The listing that moves them to running comes after their hooks ran. */
+    ck_assert_msg(e.mod.ops->list(e.state, &all, &err) == 0, "%s", err.msg);
+    for (size_t i = 0; i < all.n; i++)
+        ck_assert_int_eq(all.items[i].state, CB_INSTANCE_RUNNING);
+    fake_world_check_booted(&w, &all, (const char *const[]){ "198.18.1.5", "198.18.1.6", NULL });
+    ck_assert_uint_eq(fake_check_state_file(w.state, &all), 2);
+
+    /* Terminate one: hook with its address, the address is free again, and
+     * the state file no longer has it (the listing still shows it going). */
+    const char *ids[1] = { all.items[0].id };
+    ck_assert_int_eq(e.mod.ops->terminate(e.state, ids, 1, NULL, &err), 0);
+    ck_assert(fake_check_hook_ran(w.files.dir, "down", all.items[0].id, all.items[0].private_ip));
+    ck_assert_int_eq(ec2_fake_state_int(&e.fake, "addresses_free", NULL), 1);
+    struct cb_instance_list now = { 0 };
+    ck_assert_int_eq(e.mod.ops->list(e.state, &now, &err), 0);
+    ck_assert_uint_eq(fake_check_state_file(w.state, &now), 1);
+
+    /* Run-time faults through the control file. */
+    fake_world_control(&w, "throttle 2\n");
+    cb_instance_list_free(&now);
+    ck_assert_msg(e.mod.ops->list(e.state, &now, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(ec2_fake_state_int(&e.fake, "faults_applied", "throttle"), 3);
+    fake_world_control(&w, "quota\n");
+    struct cb_instance_list none = { 0 };
+    ck_assert_int_eq(boot(&e, "batch-w3", 1, &none, &err), -1);
+    ck_assert_int_eq(err.code, CB_ERR_QUOTA);
+    ck_assert_ptr_nonnull(strstr(err.msg, "InstanceLimitExceeded"));
+    ck_assert_uint_eq(none.n, 0);
+
+    cb_instance_list_free(&now);
+    cb_instance_list_free(&all);
+    cb_instance_list_free(&out);
+    env_stop(&e);
+    fake_world_done(&w);
 }
 END_TEST
 
@@ -827,6 +886,7 @@ int main(void)
     tcase_add_test(tc, test_error_permanent_and_transient);
     tcase_add_test(tc, test_capacity_from_state);
     tcase_add_test(tc, test_throttle_then_success);
+    tcase_add_test(tc, test_world_pool_hooks_state_file_and_control);
     tcase_add_test(tc, test_wrong_secret_is_auth_without_retry);
     tcase_add_test(tc, test_pagination_and_tag_filter);
     tcase_add_test(tc, test_terminate_batches_and_not_found);

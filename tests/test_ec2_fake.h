@@ -1,30 +1,26 @@
 /* test_ec2_fake: start/stop/control tests/fake/fake_ec2.py from a C test or
- * benchmark, and load the real ec2 module through cb_provider_load.
- * Header-only (static functions) so the driver tests and bench_ec2 share it. */
+ * benchmark (over tests/fake_server.h), and load the real ec2 module through
+ * cb_provider_load. Header-only (static functions) so the driver tests and
+ * bench_ec2 share it. */
 #ifndef CB_TEST_EC2_FAKE_H
 #define CB_TEST_EC2_FAKE_H
 
 #include "cb_http.h"
+#include "fake_server.h"
 #include "provider_loader.h"
 
-#include <fcntl.h>
 #include <json-c/json.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #define FAKE_KEY_ID "AKIDCLOUDBURSTTEST"
 #define FAKE_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
 struct ec2_fake {
-    pid_t pid;
+    struct fake_server srv;
     int port;
-    char dir[256];
     char url[128];
 };
 
@@ -33,93 +29,34 @@ static inline int ec2_fake_start(struct ec2_fake *f, const char *const *extra)
 {
     memset(f, 0, sizeof *f);
     const char *top = getenv("top_srcdir");
-    const char *py = getenv("PYTHON3");
-    if (top == NULL)
-        top = ".";
-    if (py == NULL || py[0] == '\0' || strcmp(py, "no") == 0)
-        py = "python3";
-    snprintf(f->dir, sizeof f->dir, "/tmp/cb-ec2-fake-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
-        return -1;
-    char script[1024], fixtures[1024], portfile[512], cred[256];
-    snprintf(script, sizeof script, "%s/tests/fake/fake_ec2.py", top);
-    snprintf(fixtures, sizeof fixtures, "%s/tests/fixtures/ec2", top);
-    snprintf(portfile, sizeof portfile, "%s/port", f->dir);
+    char fixtures[1024], cred[256], msg[256];
+    snprintf(fixtures, sizeof fixtures, "%s/tests/fixtures/ec2", top ? top : ".");
     snprintf(cred, sizeof cred, "%s:%s", FAKE_KEY_ID, FAKE_SECRET);
-    const char *argv[64] = { py, script, "--fixtures", fixtures, "--port-file", portfile,
-                             "--cred", cred };
-    size_t n = 8;
+    const char *argv[64] = { "--fixtures", fixtures, "--cred", cred };
+    size_t n = 4;
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
-    pid_t pid = fork();
-    if (pid < 0)
+    struct fake_server_opts o = { .script = "fake_ec2.py", .args = argv, .quiet = true };
+    if (fake_server_start(&f->srv, &o, msg, sizeof msg) != 0) {
+        fprintf(stderr, "ec2_fake_start: %s\n", msg);
         return -1;
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0)
-            dup2(devnull, 1);
-        execvp(py, (char *const *)argv);
-        _exit(127);
     }
-    f->pid = pid;
-    for (int i = 0; i < 300; i++) { /* up to 30 s on a loaded machine */
-        FILE *pf = fopen(portfile, "r");
-        if (pf != NULL) {
-            int ok = fscanf(pf, "%d", &f->port) == 1;
-            fclose(pf);
-            if (ok) {
-                snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/", f->port);
-                return 0;
-            }
-        }
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            f->pid = 0;
-            return -1;
-        }
-        struct timespec ts = { 0, 100000000L };
-        nanosleep(&ts, NULL);
-    }
-    return -1;
+    f->port = f->srv.port;
+    snprintf(f->url, sizeof f->url, "%s/", f->srv.base);
+    return 0;
 }
 
 static inline void ec2_fake_stop(struct ec2_fake *f)
 {
-    if (f->pid > 0) {
-        kill(f->pid, SIGTERM);
-        int st;
-        waitpid(f->pid, &st, 0);
-        f->pid = 0;
-    }
-    char p[512];
-    snprintf(p, sizeof p, "%s/port", f->dir);
-    unlink(p);
-    rmdir(f->dir);
+    fake_server_stop(&f->srv);
 }
 
 /* One unsigned request to the fake's control side; returns the body (caller frees). */
 static inline char *ec2_fake_http(const struct ec2_fake *f, const char *method, const char *path,
-                           const char *body)
+                                  const char *body)
 {
-    struct cb_http *h;
-    struct cb_err err = CB_ERR_INIT;
-    struct cb_http_response resp;
-    char url[256];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", f->port, path);
-    if (cb_http_new(&h, &err) != 0)
-        return NULL;
-    const char *hdrs[] = { "Content-Type: application/json", NULL };
-    struct cb_http_request req = { .method = method, .url = url, .headers = hdrs, .body = body,
-                                   .body_len = body ? strlen(body) : 0, .timeout_ms = 30000 };
-    char *out = NULL;
-    if (cb_http_perform(h, "fake", &req, &resp, &err) == 0 && resp.status == 200) {
-        out = resp.body;
-        resp.body = NULL;
-    }
-    cb_http_response_free(&resp);
-    cb_http_free(h);
-    return out;
+    return fake_server_call(&f->srv, method, path, body);
 }
 
 static inline int ec2_fake_control(const struct ec2_fake *f, const char *json)

@@ -4,6 +4,7 @@
  * ASan/UBSan. */
 #include "ec2_cred.h"
 #include "ec2_xml.h"
+#include "fake_check.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -14,23 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char *fixture(const char *rel, size_t *len)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tests/fixtures/ec2/%s", getenv("top_srcdir"), rel);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
+#define fixture(rel, len) check_fixture("ec2", rel, len)
 
 #define LIFECYCLE "deltacloud-vcr-aws/extracted/test_0005_must_allow_to_create_a_new_instance_if_instance_supported/"
 

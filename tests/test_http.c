@@ -1,4 +1,5 @@
 /* Unit tests: providers/common/cb_http against a real loopback socket. */
+#include "cb_driver.h"
 #include "cb_http.h"
 
 #include <arpa/inet.h>
@@ -205,6 +206,176 @@ START_TEST(test_backoff)
 }
 END_TEST
 
+/* What cb_http_perform_many reported, per request index. */
+struct many_seen {
+    int calls;
+    size_t order[8];
+    int rc[8];
+    long status[8];
+    enum cb_errcode code[8];
+    char body[8][32];
+    int stop_after; /* > 0: ask to stop after that many reports */
+};
+
+static int many_done(void *payload, size_t i, int rc, struct cb_http_response *resp,
+                     const struct cb_err *err)
+{
+    struct many_seen *m = payload;
+    ck_assert_uint_lt(i, 8);
+    ck_assert_int_lt(m->calls, 8);
+    m->order[m->calls++] = i;
+    m->rc[i] = rc;
+    if (rc == 0) {
+        ck_assert_ptr_nonnull(resp);
+        m->status[i] = resp->status;
+        snprintf(m->body[i], sizeof m->body[i], "%s", resp->body);
+        free(resp->body); /* the callee may take the body */
+        resp->body = NULL;
+    } else {
+        ck_assert_ptr_null(resp);
+        m->code[i] = err->code;
+    }
+    return m->stop_after > 0 && m->calls >= m->stop_after;
+}
+
+START_TEST(test_perform_many)
+{
+    static const char ok[] = "HTTP/1.1 201 Created\r\nContent-Length: 5\r\nConnection: close\r\n\r\nalpha";
+    static const char busy[] = "HTTP/1.1 503 Busy\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy";
+    struct one_shot a, b, c;
+    one_shot_start(&a, ok, sizeof ok - 1);
+    one_shot_start(&b, busy, sizeof busy - 1);
+    one_shot_start(&c, NULL, 0); /* never answers */
+    char ua[64], ub[64], uc[64];
+    snprintf(ua, sizeof ua, "http://127.0.0.1:%d/create", a.port);
+    snprintf(ub, sizeof ub, "http://127.0.0.1:%d/", b.port);
+    snprintf(uc, sizeof uc, "http://127.0.0.1:%d/slow", c.port);
+    const char *hdr[] = { "Content-Type: application/x-www-form-urlencoded", NULL };
+    struct cb_http_request reqs[4] = {
+        { .method = "POST", .url = ua, .headers = hdr, .body = "x=1", .body_len = 3 },
+        { .method = "GET", .url = ub },
+        { .method = "GET", .url = uc },
+        { .method = "GET", .url = "file:///etc/passwd" },
+    };
+    struct many_seen m = { 0 };
+    struct cb_err err = CB_ERR_INIT;
+    ck_assert_int_eq(cb_http_perform_many("dc:create", reqs, 4, 4, 800, many_done, &m, &err), 0);
+    ck_assert(!cb_err_isset(&err));
+    ck_assert_int_eq(m.calls, 4); /* every started request is reported once */
+    ck_assert_int_eq(m.rc[0], 0);
+    ck_assert_int_eq(m.status[0], 201);
+    ck_assert_str_eq(m.body[0], "alpha");
+    ck_assert_int_eq(m.rc[1], 0);
+    ck_assert_int_eq(m.status[1], 503); /* a status is not an error here */
+    ck_assert_int_eq(m.rc[2], -1);
+    ck_assert_int_eq(m.code[2], CB_ERR_TIMEOUT); /* cut to the whole call's 800 ms */
+    ck_assert_int_eq(m.rc[3], -1);
+    ck_assert_int_eq(m.code[3], CB_ERR_PERMANENT);
+    ck_assert_uint_eq(m.order[3], 2); /* the slow one finishes last */
+    one_shot_stop(&a);
+    one_shot_stop(&b);
+    one_shot_stop(&c);
+    ck_assert_ptr_nonnull(strstr(a.request, "POST /create HTTP/1.1\r\n"));
+    ck_assert_ptr_nonnull(strstr(a.request, "\r\n\r\nx=1"));
+
+    /* A stop from the callback starts nothing more (one slot: one request). */
+    struct one_shot d;
+    one_shot_start(&d, ok, sizeof ok - 1);
+    snprintf(ua, sizeof ua, "http://127.0.0.1:%d/", d.port);
+    struct cb_http_request three[3] = {
+        { .method = "GET", .url = ua },
+        { .method = "GET", .url = "http://127.0.0.1:1/never" },
+        { .method = "GET", .url = "http://127.0.0.1:1/never" },
+    };
+    memset(&m, 0, sizeof m);
+    m.stop_after = 1;
+    ck_assert_int_eq(cb_http_perform_many("x", three, 3, 1, 5000, many_done, &m, &err), 0);
+    ck_assert_int_eq(m.calls, 1);
+    ck_assert_int_eq(m.status[0], 201);
+    one_shot_stop(&d);
+
+    /* The whole call's deadline passes during the first: the rest never start. */
+    struct one_shot e;
+    one_shot_start(&e, NULL, 0);
+    snprintf(uc, sizeof uc, "http://127.0.0.1:%d/slow", e.port);
+    three[0].url = uc;
+    memset(&m, 0, sizeof m);
+    ck_assert_int_eq(cb_http_perform_many("x", three, 3, 1, 300, many_done, &m, &err), 0);
+    ck_assert_int_eq(m.calls, 1);
+    ck_assert_int_eq(m.code[0], CB_ERR_TIMEOUT);
+    one_shot_stop(&e);
+
+    /* Requests that cannot even be set up are each reported, and do not
+     * keep the others from running. */
+    struct one_shot f;
+    one_shot_start(&f, ok, sizeof ok - 1);
+    snprintf(ua, sizeof ua, "http://127.0.0.1:%d/", f.port);
+    struct cb_http_request mixed[5] = {
+        { .url = ua }, { .url = ua }, { .method = "GET", .url = ua }, { .url = ua }, { .url = ua },
+    };
+    memset(&m, 0, sizeof m);
+    ck_assert_int_eq(cb_http_perform_many("x", mixed, 5, 2, 5000, many_done, &m, &err), 0);
+    ck_assert_int_eq(m.calls, 5);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(m.rc[i], i == 2 ? 0 : -1);
+    ck_assert_int_eq(m.code[0], CB_ERR_INTERNAL);
+    ck_assert_int_eq(m.status[2], 201);
+    one_shot_stop(&f);
+
+    /* Nothing to do is no error. */
+    memset(&m, 0, sizeof m);
+    ck_assert_int_eq(cb_http_perform_many("x", three, 0, 4, 300, many_done, &m, &err), 0);
+    ck_assert_int_eq(m.calls, 0);
+}
+END_TEST
+
+START_TEST(test_driver_helpers)
+{
+    static const struct {
+        long status;
+        bool quota;
+        enum cb_errcode want;
+    } map[] = {
+        { 400, false, CB_ERR_PERMANENT }, { 401, false, CB_ERR_AUTH },
+        { 403, false, CB_ERR_AUTH },      { 403, true, CB_ERR_QUOTA },
+        { 404, false, CB_ERR_NOT_FOUND }, { 405, false, CB_ERR_PERMANENT },
+        { 409, false, CB_ERR_TRANSIENT }, { 413, false, CB_ERR_THROTTLED },
+        { 413, true, CB_ERR_QUOTA },      { 429, false, CB_ERR_THROTTLED },
+        { 500, false, CB_ERR_TRANSIENT }, { 502, true, CB_ERR_QUOTA },
+        { 503, false, CB_ERR_TRANSIENT }, { 302, false, CB_ERR_PERMANENT },
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        ck_assert_msg(cb_http_status_errcode(map[i].status, map[i].quota) == map[i].want,
+                      "HTTP %ld quota=%d", map[i].status, map[i].quota);
+
+    /* A setting's origin: file and line when it was in the file, else its path. */
+    struct cb_setting items[] = {
+        { .name = "api_url", .type = CB_SETTING_STRING, .str = "http://x/api", .line = 12 },
+        { .name = "realm", .type = CB_SETTING_STRING, .str = "", .is_default = true },
+    };
+    struct cb_settings set = { .items = items, .n = 2, .file = "/etc/cloudburst/cloudburst.conf",
+                               .path = "clouds.[1].deltacloud" };
+    char buf[128];
+    ck_assert_str_eq(cb_setting_origin(&set, "deltacloud", "api_url", buf, sizeof buf),
+                     "/etc/cloudburst/cloudburst.conf:12 (api_url)");
+    ck_assert_str_eq(cb_setting_origin(&set, "deltacloud", "realm", buf, sizeof buf),
+                     "clouds.[1].deltacloud.realm");
+    ck_assert_str_eq(cb_setting_origin(NULL, "deltacloud", "realm", buf, sizeof buf),
+                     "deltacloud.realm");
+    ck_assert_str_eq(cb_setting_text(&set, "api_url"), "http://x/api");
+    ck_assert_ptr_null(cb_setting_text(&set, "realm")); /* empty is unset */
+    ck_assert_ptr_null(cb_setting_text(&set, "nothing"));
+
+    /* Deadlines on the monotonic clock. */
+    int64_t t0 = cb_mono_ms();
+    ck_assert_uint_eq(cb_remaining_ms(t0 - 1), 0);
+    ck_assert_uint_le(cb_remaining_ms(t0 + 10000), 10000);
+    ck_assert_uint_gt(cb_remaining_ms(t0 + 10000), 9000);
+    cb_sleep_ms(20);
+    ck_assert_int_ge(cb_mono_ms() - t0, 20);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("http");
@@ -215,6 +386,8 @@ int main(void)
     tcase_add_test(tc, test_timeout_and_refused);
     tcase_add_test(tc, test_encodings);
     tcase_add_test(tc, test_backoff);
+    tcase_add_test(tc, test_perform_many);
+    tcase_add_test(tc, test_driver_helpers);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);

@@ -1,5 +1,6 @@
 /* cb_http: see cb_http.h. A thin, bounded layer over one libcurl easy handle. */
 #include "cb_http.h"
+#include "cb_driver.h"
 #include "cb_text.h"
 
 #include <curl/curl.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define DEFAULT_CONNECT_MS 10000u
 #define DEFAULT_TIMEOUT_MS 60000u
@@ -17,7 +19,6 @@
 
 struct cb_http {
     CURL *curl;
-    char errbuf[CURL_ERROR_SIZE];
 };
 
 /* A growable byte buffer with a hard cap; `overflow` records that the cap was hit. */
@@ -26,6 +27,17 @@ struct capped_buf {
     size_t len, cap, limit;
     int overflow;
 };
+
+/* One transfer in flight: the easy handle it runs on and what it collects. */
+struct xfer {
+    CURL *curl;
+    struct curl_slist *hdrs;
+    struct capped_buf body, head;
+    size_t index; /* perform_many: the request's position; XFER_IDLE when unused */
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+#define XFER_IDLE ((size_t)-1)
 
 static int buf_append(struct capped_buf *b, const char *src, size_t n)
 {
@@ -116,54 +128,73 @@ static enum cb_errcode classify_curl(CURLcode rc)
     }
 }
 
-int cb_http_perform(struct cb_http *h, const char *origin, const struct cb_http_request *req,
-                    struct cb_http_response *resp, struct cb_err *err)
+/* Drop what a transfer holds and leave no pointers to it in its handle. */
+static void xfer_release(struct xfer *x)
 {
-    struct curl_slist *hdrs = NULL;
-    struct capped_buf body = { 0 }, head = { 0 };
-    int rc = -1;
+    curl_slist_free_all(x->hdrs);
+    x->hdrs = NULL;
+    free(x->body.data);
+    free(x->head.data);
+    memset(&x->body, 0, sizeof x->body);
+    memset(&x->head, 0, sizeof x->head);
+    if (x->curl != NULL) {
+        curl_easy_setopt(x->curl, CURLOPT_WRITEDATA, NULL);
+        curl_easy_setopt(x->curl, CURLOPT_HEADERDATA, NULL);
+        curl_easy_setopt(x->curl, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt(x->curl, CURLOPT_ERRORBUFFER, NULL);
+    }
+}
 
-    memset(resp, 0, sizeof *resp);
+/* Configure x->curl for one request. The transfer must not move in memory
+ * until xfer_release (the handle points at its buffers). */
+static int xfer_setup(struct xfer *x, const char *origin, const struct cb_http_request *req,
+                      struct cb_err *err)
+{
     if (req->method == NULL || req->url == NULL)
         return cb_err_set(err, CB_ERR_INTERNAL, origin, "HTTP request without method or URL");
-    body.limit = req->max_response ? req->max_response : DEFAULT_MAX_RESPONSE;
-    head.limit = MAX_HEADER_BYTES;
+    memset(&x->body, 0, sizeof x->body);
+    memset(&x->head, 0, sizeof x->head);
+    x->hdrs = NULL;
+    x->body.limit = req->max_response ? req->max_response : DEFAULT_MAX_RESPONSE;
+    x->head.limit = MAX_HEADER_BYTES;
 
-    CURL *c = h->curl;
+    CURL *c = x->curl;
     curl_easy_reset(c);
-    h->errbuf[0] = '\0';
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+    x->errbuf[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for DNS timeouts */
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long)(req->connect_timeout_ms ? req->connect_timeout_ms : DEFAULT_CONNECT_MS));
+    unsigned connect_ms = req->connect_timeout_ms ? req->connect_timeout_ms : DEFAULT_CONNECT_MS;
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)connect_ms);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
                      (long)(req->timeout_ms ? req->timeout_ms : DEFAULT_TIMEOUT_MS));
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &x->body);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &x->head);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "cloudburst/" PACKAGE_VERSION);
     /* curl would add "Expect: 100-continue" to larger POSTs: one wasted round trip. */
-    hdrs = curl_slist_append(hdrs, "Expect:");
+    x->hdrs = curl_slist_append(NULL, "Expect:");
+    if (x->hdrs == NULL)
+        return cb_err_set(err, CB_ERR_INTERNAL, origin, "out of memory");
     for (const char *const *p = req->headers; p != NULL && *p != NULL; p++) {
-        struct curl_slist *n = curl_slist_append(hdrs, *p);
-        if (n == NULL) {
-            cb_err_set(err, CB_ERR_INTERNAL, origin, "out of memory");
-            goto out;
-        }
-        hdrs = n;
+        struct curl_slist *n = curl_slist_append(x->hdrs, *p);
+        if (n == NULL)
+            return cb_err_set(err, CB_ERR_INTERNAL, origin, "out of memory");
+        x->hdrs = n;
     }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->hdrs);
 
     /* libcurl transparently re-sends a request once when a reused connection
      * turns out to be dead, POST included; for a boot that can mean two VMs.
-     * Non-idempotent methods therefore always get a fresh connection. */
+     * Non-idempotent methods therefore always get a fresh connection, and do
+     * not leave it behind for another request either. */
     bool idempotent = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0 ||
                       strcmp(req->method, "PUT") == 0 || strcmp(req->method, "DELETE") == 0;
     curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, idempotent ? 0L : 1L);
+    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, idempotent ? 0L : 1L);
 
     if (strcmp(req->method, "GET") == 0) {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
@@ -177,44 +208,169 @@ int cb_http_perform(struct cb_http *h, const char *origin, const struct cb_http_
             curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
         }
     }
+    return 0;
+}
 
-    CURLcode cc = curl_easy_perform(c);
+/* Turn a finished transfer into *resp (0) or err (-1). */
+static int xfer_finish(struct xfer *x, CURLcode cc, const char *origin,
+                       const struct cb_http_request *req, struct cb_http_response *resp,
+                       struct cb_err *err)
+{
+    memset(resp, 0, sizeof *resp);
     if (cc != CURLE_OK) {
-        if (body.overflow)
-            cb_err_set(err, CB_ERR_INVALID, origin, "response body larger than %zu bytes: refused",
-                       body.limit);
-        else if (head.overflow)
-            cb_err_set(err, CB_ERR_INVALID, origin, "response headers larger than %zu bytes",
-                       head.limit);
-        else
-            cb_err_set(err, classify_curl(cc), origin, "%s %s: %s", req->method, req->url,
-                       h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
+        if (x->body.overflow)
+            return cb_err_set(err, CB_ERR_INVALID, origin,
+                              "response body larger than %zu bytes: refused", x->body.limit);
+        if (x->head.overflow)
+            return cb_err_set(err, CB_ERR_INVALID, origin, "response headers larger than %zu bytes",
+                              x->head.limit);
+        return cb_err_set(err, classify_curl(cc), origin, "%s %s: %s", req->method, req->url,
+                          x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
+    }
+    if ((x->body.data == NULL && buf_append(&x->body, "", 0) != 0) ||
+        (x->head.data == NULL && buf_append(&x->head, "", 0) != 0))
+        return cb_err_set(err, CB_ERR_INTERNAL, origin, "out of memory");
+    curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+    curl_easy_getinfo(x->curl, CURLINFO_TOTAL_TIME, &resp->total_time_s);
+    resp->body = x->body.data;
+    resp->body_len = x->body.len;
+    resp->headers = x->head.data;
+    resp->headers_len = x->head.len;
+    x->body.data = x->head.data = NULL;
+    return 0;
+}
+
+int cb_http_perform(struct cb_http *h, const char *origin, const struct cb_http_request *req,
+                    struct cb_http_response *resp, struct cb_err *err)
+{
+    struct xfer x = { .curl = h->curl, .index = 0 };
+    int rc = -1;
+
+    memset(resp, 0, sizeof *resp);
+    if (xfer_setup(&x, origin, req, err) == 0)
+        rc = xfer_finish(&x, curl_easy_perform(h->curl), origin, req, resp, err);
+    xfer_release(&x);
+    return rc;
+}
+
+int cb_http_perform_many(const char *origin, const struct cb_http_request *reqs, size_t n,
+                         unsigned max_parallel, unsigned timeout_ms, cb_http_done_fn done,
+                         void *payload, struct cb_err *err)
+{
+    if (n == 0)
+        return 0;
+    if (max_parallel == 0)
+        max_parallel = 1;
+    size_t nslots = max_parallel < n ? max_parallel : n;
+    int64_t deadline = cb_mono_ms() + (int64_t)(timeout_ms ? timeout_ms : DEFAULT_TIMEOUT_MS);
+    struct xfer *slots = calloc(nslots, sizeof *slots);
+    CURLM *m = curl_multi_init();
+    int rc = 0;
+
+    if (slots == NULL || m == NULL) {
+        rc = cb_err_set(err, CB_ERR_INTERNAL, origin, "out of memory");
         goto out;
     }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-    curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &resp->total_time_s);
-    if (body.data == NULL && buf_append(&body, "", 0) != 0) {
-        cb_err_set(err, CB_ERR_INTERNAL, origin, "out of memory");
-        goto out;
+    for (size_t i = 0; i < nslots; i++) {
+        slots[i].index = XFER_IDLE;
+        if ((slots[i].curl = curl_easy_init()) == NULL) {
+            rc = cb_err_set(err, CB_ERR_INTERNAL, origin, "curl_easy_init failed");
+            goto out;
+        }
     }
-    if (head.data == NULL && buf_append(&head, "", 0) != 0) {
-        cb_err_set(err, CB_ERR_INTERNAL, origin, "out of memory");
-        goto out;
+    size_t next = 0, active = 0;
+    bool stop = false;
+    for (;;) {
+        /* Keep every slot busy while there is work, time and no stop. */
+        while (!stop && next < n && active < nslots) {
+            struct xfer *x = NULL;
+            for (size_t s = 0; s < nslots && x == NULL; s++)
+                if (slots[s].index == XFER_IDLE)
+                    x = &slots[s];
+            int64_t left = deadline - cb_mono_ms();
+            if (left <= 0) {
+                stop = true; /* not started: the caller sees no report for them */
+                break;
+            }
+            struct cb_http_request r = reqs[next];
+            if (r.timeout_ms == 0 || (int64_t)r.timeout_ms > left)
+                r.timeout_ms = (unsigned)left;
+            struct cb_err e = CB_ERR_INIT;
+            size_t idx = next++;
+            if (xfer_setup(x, origin, &r, &e) != 0 ||
+                curl_multi_add_handle(m, x->curl) != CURLM_OK) {
+                if (!cb_err_isset(&e))
+                    cb_err_set(&e, CB_ERR_INTERNAL, origin, "curl_multi_add_handle failed");
+                xfer_release(x);
+                if (done(payload, idx, -1, NULL, &e) != 0)
+                    stop = true;
+                continue;
+            }
+            x->index = idx;
+            active++;
+        }
+        if (active == 0)
+            break;
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(m, &running);
+        if (mc != CURLM_OK) {
+            rc = cb_err_set(err, CB_ERR_INTERNAL, origin, "curl_multi_perform: %s",
+                            curl_multi_strerror(mc));
+            break;
+        }
+        CURLMsg *msg;
+        int queued;
+        while ((msg = curl_multi_info_read(m, &queued)) != NULL) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            struct xfer *x = NULL;
+            for (size_t s = 0; s < nslots && x == NULL; s++)
+                if (slots[s].curl == msg->easy_handle && slots[s].index != XFER_IDLE)
+                    x = &slots[s];
+            if (x == NULL)
+                continue;
+            CURLcode cc = msg->data.result; /* msg is invalid once the handle is removed */
+            curl_multi_remove_handle(m, x->curl);
+            active--;
+            size_t idx = x->index;
+            struct cb_http_request r = reqs[idx];
+            struct cb_http_response resp;
+            struct cb_err e = CB_ERR_INIT;
+            int xr = xfer_finish(x, cc, origin, &r, &resp, &e);
+            x->index = XFER_IDLE;
+            xfer_release(x);
+            if (done(payload, idx, xr, xr == 0 ? &resp : NULL, &e) != 0)
+                stop = true;
+            cb_http_response_free(&resp);
+        }
+        if (active > 0 && running > 0) {
+            mc = curl_multi_poll(m, NULL, 0, 200, NULL);
+            if (mc != CURLM_OK) {
+                rc = cb_err_set(err, CB_ERR_INTERNAL, origin, "curl_multi_poll: %s",
+                                curl_multi_strerror(mc));
+                break;
+            }
+        }
     }
-    resp->body = body.data;
-    resp->body_len = body.len;
-    resp->headers = head.data;
-    resp->headers_len = head.len;
-    body.data = head.data = NULL;
-    rc = 0;
 out:
-    curl_slist_free_all(hdrs);
-    free(body.data);
-    free(head.data);
-    /* Do not leave pointers to our stack buffers in the handle. */
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, NULL);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, NULL);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    for (size_t s = 0; slots != NULL && s < nslots; s++) {
+        if (slots[s].index != XFER_IDLE && m != NULL) {
+            /* The machinery failed under a request in flight: it may have
+             * reached the server, so it is reported as a transport failure. */
+            curl_multi_remove_handle(m, slots[s].curl);
+            const struct cb_http_request *r = &reqs[slots[s].index];
+            struct cb_err e = CB_ERR_INIT;
+            cb_err_set(&e, CB_ERR_TRANSIENT, origin, "%s %s: aborted (%s)", r->method, r->url,
+                       err->msg);
+            done(payload, slots[s].index, -1, NULL, &e);
+        }
+        xfer_release(&slots[s]);
+        if (slots[s].curl != NULL)
+            curl_easy_cleanup(slots[s].curl);
+    }
+    free(slots);
+    if (m != NULL)
+        curl_multi_cleanup(m);
     return rc;
 }
 

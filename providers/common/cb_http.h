@@ -1,8 +1,10 @@
-/* cb_http: the small HTTP client every cloud driver uses (over libcurl easy).
+/* cb_http: the small HTTP client every cloud driver uses (over libcurl easy and multi).
  *
  * Promises:
  * - One struct cb_http per driver instance (one cloud); it keeps one CURL easy
  *   handle so connections are reused. Not shared between threads.
+ * - cb_http_perform_many runs a set of independent requests concurrently
+ *   (libcurl multi, bounded parallelism) for APIs without batch calls.
  * - Every request has a connect timeout and a total deadline; a transport
  *   failure is CB_ERR_TIMEOUT or CB_ERR_TRANSIENT. An HTTP status is NOT an
  *   error here: the driver maps statuses and bodies to its own error classes.
@@ -56,6 +58,28 @@ int cb_http_perform(struct cb_http *h, const char *origin, const struct cb_http_
                     struct cb_http_response *resp, struct cb_err *err);
 
 void cb_http_response_free(struct cb_http_response *resp);
+
+/* Called once for every request cb_http_perform_many started, in completion
+ * order: rc 0 with resp (valid during the call only; the callee may take
+ * resp->body by setting it to NULL), or rc -1 with err (resp NULL). A
+ * non-zero return starts no further requests; those in flight still finish
+ * and are reported. */
+typedef int (*cb_http_done_fn)(void *payload, size_t index, int rc,
+                               struct cb_http_response *resp, const struct cb_err *err);
+
+/* Perform n independent requests concurrently (libcurl multi), at most
+ * max_parallel (>= 1) at a time, each on its own connection where
+ * cb_http_perform would use a fresh one. The whole call is bounded by
+ * timeout_ms (0 = 60 s): each request's timeout is cut to what is left, and
+ * requests not started by then are not started (and not reported: the caller
+ * tells them by the indexes it never saw). Returns 0, or -1 with err only for
+ * a failure of the machinery itself (out of memory, libcurl multi errors;
+ * requests in flight then are reported as CB_ERR_TRANSIENT: they may have
+ * reached the server); per-request failures go to `done`. Uses its own handles: h is not needed,
+ * and calls from different threads do not share anything. */
+int cb_http_perform_many(const char *origin, const struct cb_http_request *reqs, size_t n,
+                         unsigned max_parallel, unsigned timeout_ms, cb_http_done_fn done,
+                         void *payload, struct cb_err *err);
 
 /* Value of response header `name` (case-insensitive), copied into buf.
  * Returns buf, or NULL if absent. Leading/trailing blanks are trimmed. */

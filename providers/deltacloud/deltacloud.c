@@ -3,10 +3,15 @@
  * Deltacloud is a REST front for many clouds; it has no tags and no batch
  * create, so:
  * - boot starts one instance per POST /api/instances, named
- *   "<pool>--<batch_id>-<index>" (the name carries both tags). Before booting
- *   the instances are listed and an index that exists is never booted again;
- *   a POST whose reply was lost is resolved by listing once more. A boot
- *   that runs out of call time returns the instances started so far.
+ *   "<pool>--<batch_id>-<index>" (the name carries both tags). The POSTs of
+ *   one boot call run concurrently (libcurl multi, at most
+ *   max_parallel_requests in flight), each on its own connection. Before
+ *   booting the instances are listed and an index that exists is never
+ *   booted again; POSTs whose reply was lost are resolved by listing once
+ *   more. A refusal that would refuse the rest (quota, auth, throttling)
+ *   stops the POSTs not yet sent. A partial batch (some created, then quota
+ *   or the deadline) returns 0 with what was created AND err saying why the
+ *   rest is missing, so the caller sees both.
  * - list is GET /api/instances, filtered here by the "<pool>--" name prefix
  *   (the API has no name filter).
  * - terminate follows the life cycle the servers enforce: running -> stop ->
@@ -16,19 +21,22 @@
  * X-Deltacloud-Driver / X-Deltacloud-Provider select the back end.
  */
 #include "dc_parse.h"
+#include "cb_driver.h"
 #include "cb_http.h"
 #include "cb_text.h"
 #include "provider.h"
 
 #include <libxml/parser.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+/* Where a setting came from, for init errors (needs a buffer o). */
+#define DC_ORIGIN(name) cb_setting_origin(st->settings, "deltacloud", (name), o, sizeof o)
 #define DC_USER_DATA_MAX (16 * 1024) /* what the EC2-style back ends accept */
+#define DC_BOOT_MAX 10000            /* instances one boot call may ask for */
 
 struct dc_state {
     struct cb_http *http;
@@ -45,48 +53,10 @@ struct dc_state {
     const char *const *hwp_map;    /* "flavor=hwp_id" entries */
     size_t n_hwp_map;
     unsigned stop_polls;
+    unsigned max_parallel;         /* creates in flight at once (max_parallel_requests) */
     bool discovered;
     struct dc_api api;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static unsigned remaining_ms(int64_t deadline)
-{
-    int64_t left = deadline - now_ms();
-    return left > 0 ? (unsigned)left : 0;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-static const char *setting_origin(const struct dc_state *st, const char *name, char *buf,
-                                  size_t len)
-{
-    const struct cb_setting *s = cb_settings_find(st->settings, name);
-    if (s != NULL && s->line > 0 && st->settings->file != NULL)
-        snprintf(buf, len, "%s:%d (%s)", st->settings->file, s->line, name);
-    else if (st->settings != NULL && st->settings->path != NULL)
-        snprintf(buf, len, "%s.%s", st->settings->path, name);
-    else
-        snprintf(buf, len, "deltacloud.%s", name);
-    return buf;
-}
-
-static const char *opt_str(const struct dc_state *st, const char *name)
-{
-    const char *v = cb_settings_str(st->settings, name, NULL);
-    return (v != NULL && v[0] != '\0') ? v : NULL;
-}
 
 /* Map a non-2xx reply. Deltacloud passes back-end failures through as 500/502
  * with the back end's message, so quota is recognised by its words. */
@@ -96,43 +66,15 @@ static int status_error(const struct cb_http_response *r, const char *origin, st
     dc_parse_fault(r->body, r->body_len, msg, sizeof msg);
     bool quota = strcasestr(msg, "quota") != NULL || strcasestr(msg, "LimitExceeded") != NULL ||
                  strcasestr(msg, "InsufficientInstanceCapacity") != NULL;
-    enum cb_errcode code;
-    switch (r->status) {
-    case 400:
-    case 405:
-    case 406:
-        code = CB_ERR_PERMANENT;
-        break;
-    case 401:
-    case 403:
-        code = CB_ERR_AUTH;
-        break;
-    case 404:
-        code = CB_ERR_NOT_FOUND;
-        break;
-    case 409:
-        code = CB_ERR_TRANSIENT;
-        break;
-    case 413:
-    case 429:
-        code = quota ? CB_ERR_QUOTA : CB_ERR_THROTTLED;
-        break;
-    default:
-        code = r->status >= 500 && r->status <= 599 ? (quota ? CB_ERR_QUOTA : CB_ERR_TRANSIENT)
-                                                    : CB_ERR_PERMANENT;
-        break;
-    }
+    enum cb_errcode code = cb_http_status_errcode(r->status, quota);
     return cb_err_set(err, code, origin, "HTTP %ld: %s", r->status, msg[0] ? msg : "(no message)");
 }
 
-/* One request with credentials and back-end selection. `fresh` sends it on a
- * new connection: libcurl re-sends a request once when a reused connection
- * dies before the reply, which must never happen to a create. */
-static int dc_request(struct dc_state *st, int64_t deadline, const char *origin,
-                      const char *method, const char *url, const char *form, bool fresh,
-                      struct cb_http_response *resp, struct cb_err *err)
+#define DC_HEADERS_MAX 6
+
+/* The request headers (NULL-terminated) into headers[DC_HEADERS_MAX]. */
+static void dc_headers(const struct dc_state *st, bool form, const char **headers)
 {
-    const char *headers[6];
     size_t h = 0;
     headers[h++] = st->auth_header;
     headers[h++] = "Accept: application/xml";
@@ -140,24 +82,28 @@ static int dc_request(struct dc_state *st, int64_t deadline, const char *origin,
         headers[h++] = st->driver_header;
     if (st->provider_header[0])
         headers[h++] = st->provider_header;
-    if (form != NULL)
+    if (form)
         headers[h++] = "Content-Type: application/x-www-form-urlencoded";
     headers[h] = NULL;
+}
+
+/* One request with credentials and back-end selection, bounded by the
+ * call's deadline. (A POST goes out on a fresh connection: cb_http.h.) */
+static int dc_request(struct dc_state *st, int64_t deadline, const char *origin,
+                      const char *method, const char *url, const char *form,
+                      struct cb_http_response *resp, struct cb_err *err)
+{
+    const char *headers[DC_HEADERS_MAX];
+    dc_headers(st, form != NULL, headers);
     struct cb_http_request req = {
         .method = method, .url = url, .headers = headers, .body = form,
         .body_len = form ? strlen(form) : 0, .connect_timeout_ms = st->connect_ms,
-        .timeout_ms = remaining_ms(deadline),
+        .timeout_ms = cb_remaining_ms(deadline),
     };
     memset(resp, 0, sizeof *resp);
     if (req.timeout_ms == 0)
         return cb_err_set(err, CB_ERR_TIMEOUT, origin, "call deadline of %u ms passed", st->call_ms);
-    struct cb_http *http = st->http;
-    if (fresh && cb_http_new(&http, err) != 0)
-        return -1;
-    int rc = cb_http_perform(http, origin, &req, resp, err);
-    if (fresh)
-        cb_http_free(http);
-    return rc;
+    return cb_http_perform(st->http, origin, &req, resp, err);
 }
 
 static int dc_discover(struct dc_state *st, int64_t deadline, struct cb_err *err)
@@ -166,7 +112,7 @@ static int dc_discover(struct dc_state *st, int64_t deadline, struct cb_err *err
     if (st->discovered)
         return 0;
     struct cb_http_response resp;
-    if (dc_request(st, deadline, origin, "GET", st->api_url, NULL, false, &resp, err) != 0)
+    if (dc_request(st, deadline, origin, "GET", st->api_url, NULL, &resp, err) != 0)
         return -1;
     int rc = -1;
     if (resp.status != 200) {
@@ -201,7 +147,7 @@ static int dc_list_all(struct dc_state *st, int64_t deadline, struct dc_instance
         return -1;
     snprintf(url, sizeof url, "%s/instances", st->api_url);
     struct cb_http_response resp;
-    if (dc_request(st, deadline, origin, "GET", url, NULL, false, &resp, err) != 0)
+    if (dc_request(st, deadline, origin, "GET", url, NULL, &resp, err) != 0)
         return -1;
     int rc = resp.status == 200 ? dc_parse_instances(resp.body, resp.body_len, all, err)
                                 : status_error(&resp, origin, err);
@@ -214,7 +160,7 @@ static int dc_list(void *state, struct cb_instance_list *out, struct cb_err *err
     struct dc_state *st = state;
     struct dc_instance_list all = { 0 };
     size_t before = out->n;
-    int rc = dc_list_all(st, now_ms() + st->call_ms, &all, err);
+    int rc = dc_list_all(st, cb_mono_ms() + st->call_ms, &all, err);
     for (size_t i = 0; rc == 0 && i < all.n; i++) {
         struct cb_instance inst;
         if (dc_to_instance(&all.items[i], st->pool, &inst) != 0)
@@ -306,51 +252,142 @@ static int append_instance(struct dc_state *st, const struct dc_instance *d,
     return 0;
 }
 
-/* POST one instance. 0: appended to out. -1: err set. */
-static int boot_one(struct dc_state *st, int64_t deadline, const struct cb_boot_spec *spec,
-                    const char *name, struct cb_instance_list *out, struct cb_err *err)
+/* One instance of a boot call that was not there before. */
+enum dc_job_state {
+    JOB_UNSENT = 0, /* never started (stop, deadline): not created */
+    JOB_CREATED,    /* the reply named the instance */
+    JOB_LOST,       /* sent, outcome unknown (no reply, bad reply): may exist */
+    JOB_FAILED,     /* the cloud refused it */
+};
+
+struct dc_job {
+    unsigned index;
+    char name[CB_NAME_MAX * 2];
+    char *form;
+    enum dc_job_state state;
+    struct dc_instance inst;
+};
+
+struct dc_boot_run {
+    struct dc_job *jobs;
+    struct cb_err first; /* the first refusal in completion order */
+    struct cb_err lost;  /* the first lost reply: counts only if the instance is not found */
+};
+
+/* cb_http_perform_many callback: classify one create's outcome. A refusal
+ * that will refuse the rest too (quota, auth, throttling, a bad request)
+ * stops the remaining POSTs; a lost or failed single request does not. */
+static int boot_done(void *payload, size_t i, int rc, struct cb_http_response *resp,
+                     const struct cb_err *perr)
+{
+    struct dc_boot_run *run = payload;
+    struct dc_job *job = &run->jobs[i];
+    const char *origin = "deltacloud:instances.create";
+    struct cb_err e = CB_ERR_INIT;
+
+    if (rc != 0) {
+        e = *perr;
+        /* No reply, or one too large to read: the create may have happened. */
+        job->state = (perr->code == CB_ERR_TIMEOUT || perr->code == CB_ERR_TRANSIENT ||
+                      perr->code == CB_ERR_INVALID) ? JOB_LOST : JOB_FAILED;
+    } else if (resp->status != 201 && resp->status != 200 && resp->status != 202) {
+        status_error(resp, origin, &e);
+        job->state = JOB_FAILED;
+    } else {
+        struct dc_instance_list got = { 0 };
+        if (dc_parse_instances(resp->body, resp->body_len, &got, &e) == 0 && got.n != 1)
+            cb_err_set(&e, CB_ERR_INVALID, origin, "create reply holds %zu instances, not 1", got.n);
+        if (!cb_err_isset(&e) && strcmp(got.items[0].name, job->name) != 0)
+            cb_err_set(&e, CB_ERR_INVALID, origin, "create reply names \"%s\", not \"%s\"",
+                       got.items[0].name, job->name);
+        if (cb_err_isset(&e)) {
+            job->state = JOB_LOST; /* accepted, but the reply is no proof: look it up */
+        } else {
+            job->inst = got.items[0];
+            job->state = JOB_CREATED;
+        }
+        dc_instance_list_free(&got);
+    }
+    if (job->state == JOB_CREATED)
+        return 0;
+    cb_err_set(job->state == JOB_LOST ? &run->lost : &run->first, e.code, e.origin, "%s: %s",
+               job->name, e.msg);
+    switch (e.code) {
+    case CB_ERR_TIMEOUT:
+    case CB_ERR_TRANSIENT:
+    case CB_ERR_INVALID:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+/* POST every job concurrently (bounded by max_parallel_requests), then
+ * resolve the ones whose reply was lost by listing once: an instance that
+ * exists under the job's name was created. */
+static void boot_jobs(struct dc_state *st, int64_t deadline, struct dc_job *jobs, size_t n,
+                      struct cb_err *first)
 {
     const char *origin = "deltacloud:instances.create";
     char url[DC_URL_MAX + 16];
+    const char *headers[DC_HEADERS_MAX];
+    dc_headers(st, true, headers);
     snprintf(url, sizeof url, "%s/instances", st->api_url);
-    char *form = create_form(st, spec, name);
-    if (form == NULL)
-        return cb_err_set(err, CB_ERR_INTERNAL, origin, "out of memory");
-    struct cb_http_response resp;
-    struct cb_err post_err = CB_ERR_INIT;
-    int rc = dc_request(st, deadline, origin, "POST", url, form, true, &resp, &post_err);
-    free(form);
-    if (rc != 0) {
-        /* Lost reply: the instance may exist. Look once before giving up. */
+
+    struct cb_http_request *reqs = calloc(n, sizeof *reqs);
+    if (reqs == NULL) {
+        cb_err_set(first, CB_ERR_INTERNAL, origin, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        reqs[i] = (struct cb_http_request){
+            .method = "POST", .url = url, .headers = headers, .body = jobs[i].form,
+            .body_len = strlen(jobs[i].form), .connect_timeout_ms = st->connect_ms,
+        };
+    struct dc_boot_run run = { .jobs = jobs, .first = CB_ERR_INIT, .lost = CB_ERR_INIT };
+    unsigned left = cb_remaining_ms(deadline);
+    if (left == 0)
+        cb_err_set(&run.first, CB_ERR_TIMEOUT, origin, "call deadline of %u ms passed",
+                   st->call_ms);
+    else
+        cb_http_perform_many(origin, reqs, n, st->max_parallel, left, boot_done, &run, &run.first);
+    free(reqs);
+
+    size_t lost = 0, unsent = 0;
+    for (size_t i = 0; i < n; i++) {
+        lost += jobs[i].state == JOB_LOST;
+        unsent += jobs[i].state == JOB_UNSENT;
+    }
+    if (lost > 0) {
         struct dc_instance_list all = { 0 };
         struct cb_err list_err = CB_ERR_INIT;
-        const struct dc_instance *d = NULL;
-        if ((post_err.code == CB_ERR_TIMEOUT || post_err.code == CB_ERR_TRANSIENT) &&
-            dc_list_all(st, deadline, &all, &list_err) == 0 && (d = find_name(&all, name)) != NULL) {
+        if (dc_list_all(st, deadline, &all, &list_err) == 0) {
+            size_t found = 0;
+            for (size_t i = 0; i < n; i++) {
+                const struct dc_instance *d;
+                if (jobs[i].state == JOB_LOST && (d = find_name(&all, jobs[i].name)) != NULL) {
+                    jobs[i].inst = *d;
+                    jobs[i].state = JOB_CREATED;
+                    found++;
+                }
+            }
             st->log(st->log_payload, CB_LOG_NOTICE,
-                    "deltacloud %s: create reply for %s was lost (%s); the instance exists",
-                    st->cloud, name, post_err.msg);
-            rc = append_instance(st, d, out, err);
+                    "deltacloud %s: %zu create repl%s lost; %zu of those instances exist",
+                    st->cloud, lost, lost == 1 ? "y was" : "ies were", found);
         } else {
-            cb_err_set(err, post_err.code, post_err.origin, "%s", post_err.msg);
+            st->log(st->log_payload, CB_LOG_WARNING,
+                    "deltacloud %s: %zu create repl%s lost and the check failed: %s", st->cloud,
+                    lost, lost == 1 ? "y was" : "ies were", list_err.msg);
         }
         dc_instance_list_free(&all);
-        return rc;
     }
-    if (resp.status != 201 && resp.status != 200 && resp.status != 202) {
-        status_error(&resp, origin, err);
-        cb_http_response_free(&resp);
-        return -1;
-    }
-    struct dc_instance_list got = { 0 };
-    rc = dc_parse_instances(resp.body, resp.body_len, &got, err);
-    cb_http_response_free(&resp);
-    if (rc == 0 && got.n != 1)
-        rc = cb_err_set(err, CB_ERR_INVALID, origin, "create reply holds %zu instances, not 1", got.n);
-    if (rc == 0)
-        rc = append_instance(st, &got.items[0], out, err);
-    dc_instance_list_free(&got);
-    return rc;
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].state == JOB_LOST) /* still unknown: may exist, not ours to count */
+            cb_err_set(&run.first, run.lost.code, run.lost.origin, "%s", run.lost.msg);
+    if (unsent > 0 && !cb_err_isset(&run.first))
+        cb_err_set(&run.first, CB_ERR_TIMEOUT, origin, "call deadline passed before %zu of %zu "
+                   "creates were sent", unsent, n);
+    *first = run.first;
 }
 
 static int dc_boot(void *state, const struct cb_boot_spec *spec, struct cb_instance_list *out,
@@ -358,13 +395,14 @@ static int dc_boot(void *state, const struct cb_boot_spec *spec, struct cb_insta
 {
     struct dc_state *st = state;
     const char *origin = "deltacloud:instances.create";
-    int64_t deadline = now_ms() + st->call_ms;
+    int64_t deadline = cb_mono_ms() + st->call_ms;
     size_t before = out->n;
 
     if (spec->batch_id == NULL || !cb_is_safe_name(spec->batch_id) || strlen(spec->batch_id) > 48)
         return cb_err_set(err, CB_ERR_INVALID, origin, "batch id must be [A-Za-z0-9._-], <= 48 chars");
-    if (spec->count < 1 || spec->count > 10000)
-        return cb_err_set(err, CB_ERR_INVALID, origin, "count %u out of range 1..10000", spec->count);
+    if (spec->count < 1 || spec->count > DC_BOOT_MAX)
+        return cb_err_set(err, CB_ERR_INVALID, origin, "count %u out of range 1..%d", spec->count,
+                          DC_BOOT_MAX);
     if (spec->flavor == NULL || spec->flavor[0] == '\0' || spec->image == NULL ||
         spec->image[0] == '\0')
         return cb_err_set(err, CB_ERR_INVALID, origin, "boot without flavor or image");
@@ -376,6 +414,8 @@ static int dc_boot(void *state, const struct cb_boot_spec *spec, struct cb_insta
         return cb_err_set(err, CB_ERR_INVALID, origin, "user data of %zu bytes: at most %d",
                           spec->user_data_len, DC_USER_DATA_MAX);
 
+    /* Idempotency: what a previous call with this batch id created is listed
+     * first and never created again. */
     struct dc_instance_list all = { 0 };
     if (dc_list_all(st, deadline, &all, err) != 0)
         return -1;
@@ -384,44 +424,71 @@ static int dc_boot(void *state, const struct cb_boot_spec *spec, struct cb_insta
                 "deltacloud %s: driver %s does not announce user_data; sending it anyway",
                 st->cloud, st->api.driver);
 
+    int rc = -1;
     struct cb_err first = CB_ERR_INIT;
-    size_t existing = 0;
+    const struct dc_instance **have = calloc(spec->count, sizeof *have);
+    struct dc_job *jobs = calloc(spec->count, sizeof *jobs);
+    size_t njobs = 0, existing = 0;
+    if (have == NULL || jobs == NULL) {
+        cb_err_set(err, CB_ERR_INTERNAL, origin, "out of memory");
+        goto out;
+    }
     for (unsigned i = 0; i < spec->count; i++) {
         char name[CB_NAME_MAX * 2];
         snprintf(name, sizeof name, "%s--%s-%u", st->pool, spec->batch_id, i);
-        const struct dc_instance *d = find_name(&all, name);
-        if (d != NULL) {
+        if ((have[i] = find_name(&all, name)) != NULL) {
             existing++;
-            if (append_instance(st, d, out, err) != 0)
-                goto fail;
             continue;
         }
-        if (remaining_ms(deadline) == 0) {
-            cb_err_set(&first, CB_ERR_TIMEOUT, origin, "call deadline passed after %zu of %u",
-                       out->n - before, spec->count);
-            break;
+        struct dc_job *job = &jobs[njobs++];
+        job->index = i;
+        cb_strlcpy(job->name, name, sizeof job->name);
+        if ((job->form = create_form(st, spec, name)) == NULL) {
+            cb_err_set(err, CB_ERR_INTERNAL, origin, "out of memory");
+            goto out;
         }
-        if (boot_one(st, deadline, spec, name, out, &first) != 0)
-            break; /* keep what started; the caller sees fewer than asked */
     }
-    dc_instance_list_free(&all);
+    if (njobs > 0)
+        boot_jobs(st, deadline, jobs, njobs, &first);
+
+    /* Append in index order: what existed and what was created now. */
+    size_t j = 0;
+    for (unsigned i = 0; i < spec->count; i++) {
+        const struct dc_instance *d = have[i];
+        if (d == NULL && j < njobs && jobs[j].index == i) {
+            if (jobs[j].state == JOB_CREATED)
+                d = &jobs[j].inst;
+            j++;
+        }
+        if (d != NULL && append_instance(st, d, out, err) != 0) {
+            out->n = before;
+            goto out;
+        }
+    }
     if (existing > 0)
         st->log(st->log_payload, CB_LOG_INFO,
                 "deltacloud %s: batch %s: %zu instance(s) existed and were not booted again",
                 st->cloud, spec->batch_id, existing);
     if (out->n > before) {
-        if (cb_err_isset(&first))
+        /* A partial batch is a success that still says why it is partial. */
+        if (cb_err_isset(&first)) {
             st->log(st->log_payload, CB_LOG_WARNING,
                     "deltacloud %s: batch %s: started %zu of %u: %s", st->cloud, spec->batch_id,
                     out->n - before, spec->count, first.msg);
-        return 0;
+            cb_err_set(err, first.code, first.origin, "started %zu of %u: %s", out->n - before,
+                       spec->count, first.msg);
+        }
+        rc = 0;
+    } else {
+        cb_err_set(err, first.code, first.origin, "%s", first.msg);
     }
-    *err = cb_err_isset(err) ? *err : first;
-    return -1;
-fail:
+out:
+    for (size_t i = 0; jobs != NULL && i < njobs; i++)
+        free(jobs[i].form);
+    free(jobs);
+    free(have);
     dc_instance_list_free(&all);
-    out->n = before;
-    return -1;
+    return rc;
 }
 
 /* ---- terminate --------------------------------------------------------------- */
@@ -431,7 +498,7 @@ static int dc_show(struct dc_state *st, int64_t deadline, const char *url,
 {
     struct cb_http_response resp;
     *gone = false;
-    if (dc_request(st, deadline, "deltacloud:instances.show", "GET", url, NULL, false, &resp,
+    if (dc_request(st, deadline, "deltacloud:instances.show", "GET", url, NULL, &resp,
                    err) != 0)
         return -1;
     int rc = -1;
@@ -474,7 +541,7 @@ static int terminate_one(struct dc_state *st, int64_t deadline, const char *id, 
     if (!(d.actions & DC_ACTION_DESTROY) && (d.actions & DC_ACTION_STOP)) {
         struct cb_http_response resp;
         snprintf(action, sizeof action, "%s/stop", url);
-        if (dc_request(st, deadline, "deltacloud:instances.stop", "POST", action, "", false, &resp,
+        if (dc_request(st, deadline, "deltacloud:instances.stop", "POST", action, "", &resp,
                        err) != 0)
             return -1;
         long status = resp.status;
@@ -493,14 +560,14 @@ static int terminate_one(struct dc_state *st, int64_t deadline, const char *id, 
             if (d.actions & DC_ACTION_DESTROY)
                 break;
             unsigned wait = 250;
-            if (poll == st->stop_polls || remaining_ms(deadline) <= wait)
+            if (poll == st->stop_polls || cb_remaining_ms(deadline) <= wait)
                 return cb_err_set(err, CB_ERR_TRANSIENT, "deltacloud:instances.stop",
                                   "instance %s still %s after stop", d.id, d.state);
-            sleep_ms(wait);
+            cb_sleep_ms(wait);
         }
     }
     struct cb_http_response resp;
-    if (dc_request(st, deadline, "deltacloud:instances.destroy", "DELETE", url, NULL, false, &resp,
+    if (dc_request(st, deadline, "deltacloud:instances.destroy", "DELETE", url, NULL, &resp,
                    err) != 0)
         return -1;
     int rc = 0;
@@ -514,7 +581,7 @@ static int dc_terminate(void *state, const char *const *ids, size_t n, bool *fai
                         struct cb_err *err)
 {
     struct dc_state *st = state;
-    int64_t deadline = now_ms() + st->call_ms;
+    int64_t deadline = cb_mono_ms() + st->call_ms;
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         struct cb_err one = CB_ERR_INIT;
@@ -554,6 +621,9 @@ static const struct cb_setting_spec dc_settings[] = {
       .doc = "flavor=hwp_id mappings; a flavor without one is used as hwp_id" },
     { .name = "stop_polls", .type = CB_SETTING_INT, .default_value = "20", .min = 0, .max = 600,
       .doc = "state checks (250 ms apart) while an instance stops before destroy" },
+    { .name = "max_parallel_requests", .type = CB_SETTING_INT, .default_value = "64", .min = 1,
+      .max = 256,
+      .doc = "creates one boot call keeps in flight at once (Deltacloud has no batch create)" },
     { .name = NULL },
 };
 
@@ -591,23 +661,24 @@ static int dc_init(void **out, const struct cb_provider_init *args, struct cb_er
     cb_sanitize(st->cloud, sizeof st->cloud, args->cloud_name ? args->cloud_name : "deltacloud");
     xmlInitParser(); /* idempotent; must precede parsing from threads */
 
-    const char *url = opt_str(st, "api_url");
+    const char *url = cb_setting_text(st->settings, "api_url");
     if (url == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
         cb_strlcpy(st->api_url, url, sizeof st->api_url) >= sizeof st->api_url) {
-        cb_err_set(err, CB_ERR_INVALID, setting_origin(st, "api_url", o, sizeof o),
+        cb_err_set(err, CB_ERR_INVALID, DC_ORIGIN("api_url"),
                    "must be an http:// or https:// URL");
         goto fail;
     }
     for (size_t l = strlen(st->api_url); l > 0 && st->api_url[l - 1] == '/'; l--)
         st->api_url[l - 1] = '\0';
-    const char *user = opt_str(st, "username"), *pass = opt_str(st, "password_file");
+    const char *user = cb_setting_text(st->settings, "username");
+    const char *pass = cb_setting_text(st->settings, "password_file");
     if (user == NULL || strchr(user, ':') != NULL) {
-        cb_err_set(err, CB_ERR_INVALID, setting_origin(st, "username", o, sizeof o),
+        cb_err_set(err, CB_ERR_INVALID, DC_ORIGIN("username"),
                    "required, and may not contain ':'");
         goto fail;
     }
     if (pass == NULL) {
-        cb_err_set(err, CB_ERR_INVALID, setting_origin(st, "password_file", o, sizeof o), "required");
+        cb_err_set(err, CB_ERR_INVALID, DC_ORIGIN("password_file"), "required");
         goto fail;
     }
     size_t ul = strlen(user), pl = strlen(pass);
@@ -634,9 +705,10 @@ static int dc_init(void **out, const struct cb_provider_init *args, struct cb_er
         cb_err_set(err, CB_ERR_INTERNAL, "deltacloud", "out of memory");
         goto fail;
     }
-    const char *drv = opt_str(st, "driver"), *prov = opt_str(st, "provider");
+    const char *drv = cb_setting_text(st->settings, "driver");
+    const char *prov = cb_setting_text(st->settings, "provider");
     if (drv != NULL && !cb_is_safe_name(drv)) {
-        cb_err_set(err, CB_ERR_INVALID, setting_origin(st, "driver", o, sizeof o),
+        cb_err_set(err, CB_ERR_INVALID, DC_ORIGIN("driver"),
                    "expected a driver name such as ec2 or openstack");
         goto fail;
     }
@@ -647,8 +719,8 @@ static int dc_init(void **out, const struct cb_provider_init *args, struct cb_er
         cb_sanitize(clean, sizeof clean, prov);
         snprintf(st->provider_header, sizeof st->provider_header, "X-Deltacloud-Provider: %s", clean);
     }
-    st->realm = opt_str(st, "realm");
-    st->keyname = opt_str(st, "keyname");
+    st->realm = cb_setting_text(st->settings, "realm");
+    st->keyname = cb_setting_text(st->settings, "keyname");
     const struct cb_setting *m = cb_settings_find(st->settings, "hardware_profiles");
     if (m != NULL && m->type == CB_SETTING_STRING_LIST) {
         st->hwp_map = m->list;
@@ -656,13 +728,20 @@ static int dc_init(void **out, const struct cb_provider_init *args, struct cb_er
         for (size_t i = 0; i < m->list_len; i++) {
             const char *eq = strchr(m->list[i], '=');
             if (eq == NULL || eq == m->list[i] || eq[1] == '\0') {
-                cb_err_set(err, CB_ERR_INVALID, setting_origin(st, "hardware_profiles", o, sizeof o),
+                cb_err_set(err, CB_ERR_INVALID, DC_ORIGIN("hardware_profiles"),
                            "entry %zu is not flavor=hwp_id", i);
                 goto fail;
             }
         }
     }
     st->stop_polls = (unsigned)cb_settings_int(st->settings, "stop_polls", 20);
+    long long par = cb_settings_int(st->settings, "max_parallel_requests", 64);
+    if (par < 1 || par > 256) {
+        cb_err_set(err, CB_ERR_INVALID, DC_ORIGIN("max_parallel_requests"),
+                   "%lld is out of range 1..256", par);
+        goto fail;
+    }
+    st->max_parallel = (unsigned)par;
     if (cb_http_new(&st->http, err) != 0)
         goto fail;
     *out = st;

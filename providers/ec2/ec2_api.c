@@ -1,5 +1,6 @@
 /* ec2_api: see ec2_api.h. */
 #include "ec2_api.h"
+#include "cb_driver.h"
 #include "cb_text.h"
 #include "ec2_xml.h"
 #include "sigv4.h"
@@ -18,13 +19,6 @@ uint64_t ec2_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
 }
 
 void ec2_form_addn(struct form *f, const char *s, size_t n)
@@ -277,7 +271,7 @@ int ec2_call(struct ec2 *s, const char *action, const struct form *params,
         }
         s->log(s->log_payload, CB_LOG_INFO, "ec2[%s]: %s: %s; retry %u in %u ms", s->cloud,
                action, aerr.msg, attempt + 1, delay);
-        sleep_ms(delay);
+        cb_sleep_ms(delay);
     }
     ec2_form_free(&body);
     return rc;

@@ -34,27 +34,10 @@
 #include <strings.h>
 #include <time.h>
 
+/* Where a setting came from, for init errors (needs a buffer o). */
+#define OS_ORIGIN(name) cb_setting_origin(st->settings, "openstack", (name), o, sizeof o)
 #define OS_USER_DATA_MAX 65535 /* Nova's limit on the base64 text */
 #define OS_MAX_PAGES 100000
-
-static const char *setting_origin(const struct os_state *st, const char *name, char *buf,
-                                  size_t len)
-{
-    const struct cb_setting *s = cb_settings_find(st->settings, name);
-    if (s != NULL && s->line > 0 && st->settings->file != NULL)
-        snprintf(buf, len, "%s:%d (%s)", st->settings->file, s->line, name);
-    else if (st->settings != NULL && st->settings->path != NULL)
-        snprintf(buf, len, "%s.%s", st->settings->path, name);
-    else
-        snprintf(buf, len, "openstack.%s", name);
-    return buf;
-}
-
-static const char *opt_str(const struct os_state *st, const char *name)
-{
-    const char *v = cb_settings_str(st->settings, name, NULL);
-    return (v != NULL && v[0] != '\0') ? v : NULL;
-}
 
 static void opt_list(const struct os_state *st, const char *name, const char *const **out,
                      size_t *n)
@@ -147,7 +130,7 @@ static int os_list(void *state, struct cb_instance_list *out, struct cb_err *err
 {
     struct os_state *st = state;
     size_t before = out->n;
-    int rc = os_list_filtered(st, os_now_ms() + st->call_ms, NULL, out, err);
+    int rc = os_list_filtered(st, cb_mono_ms() + st->call_ms, NULL, out, err);
     if (rc != 0)
         out->n = before;
     return rc;
@@ -300,7 +283,7 @@ static int os_boot(void *state, const struct cb_boot_spec *spec, struct cb_insta
 {
     struct os_state *st = state;
     const char *origin = "openstack:servers.create";
-    int64_t deadline = os_now_ms() + st->call_ms;
+    int64_t deadline = cb_mono_ms() + st->call_ms;
     size_t before = out->n;
 
     if (spec->batch_id == NULL || !cb_is_safe_name(spec->batch_id) ||
@@ -342,7 +325,7 @@ static int os_boot(void *state, const struct cb_boot_spec *spec, struct cb_insta
         /* The reply was lost (timeout, reset): the servers may exist. Look
          * before reporting, so the caller's retry is not needed to find them. */
         if ((post_err.code == CB_ERR_TIMEOUT || post_err.code == CB_ERR_TRANSIENT) &&
-            os_remaining_ms(deadline) > 0) {
+            cb_remaining_ms(deadline) > 0) {
             struct cb_err list_err = CB_ERR_INIT;
             if (os_list_filtered(st, deadline, spec->batch_id, out, &list_err) == 0 &&
                 out->n > before) {
@@ -394,7 +377,7 @@ static int os_terminate(void *state, const char *const *ids, size_t n, bool *fai
                         struct cb_err *err)
 {
     struct os_state *st = state;
-    int64_t deadline = os_now_ms() + st->call_ms;
+    int64_t deadline = cb_mono_ms() + st->call_ms;
     int rc = 0;
 
     for (size_t i = 0; i < n; i++) {
@@ -441,7 +424,7 @@ static int os_host_keys(void *state, const char *instance_id, char *buf, size_t 
 {
     struct os_state *st = state;
     const char *origin = "openstack:servers.console";
-    int64_t deadline = os_now_ms() + st->call_ms;
+    int64_t deadline = cb_mono_ms() + st->call_ms;
     if (len > 0)
         buf[0] = '\0';
     if (instance_id == NULL || instance_id[0] == '\0')
@@ -555,17 +538,17 @@ static int os_init(void **out, const struct cb_provider_init *args, struct cb_er
     st->call_ms = args->call_timeout_ms ? args->call_timeout_ms : 60000;
     cb_strlcpy(st->pool, args->pool_name, sizeof st->pool);
     cb_sanitize(st->cloud, sizeof st->cloud, args->cloud_name ? args->cloud_name : "openstack");
-    st->rng = (uint64_t)os_now_ms() ^ (uint64_t)(uintptr_t)st;
+    st->rng = (uint64_t)cb_mono_ms() ^ (uint64_t)(uintptr_t)st;
 
-    const char *auth_url = opt_str(st, "auth_url");
+    const char *auth_url = cb_setting_text(st->settings, "auth_url");
     if (auth_url == NULL || (strncmp(auth_url, "http://", 7) != 0 &&
                              strncmp(auth_url, "https://", 8) != 0)) {
-        cb_err_set(err, CB_ERR_INVALID, setting_origin(st, "auth_url", o, sizeof o),
+        cb_err_set(err, CB_ERR_INVALID, OS_ORIGIN("auth_url"),
                    "must be an http:// or https:// URL");
         goto fail;
     }
     if (cb_strlcpy(st->auth_url, auth_url, sizeof st->auth_url) >= sizeof st->auth_url) {
-        cb_err_set(err, CB_ERR_INVALID, setting_origin(st, "auth_url", o, sizeof o), "too long");
+        cb_err_set(err, CB_ERR_INVALID, OS_ORIGIN("auth_url"), "too long");
         goto fail;
     }
     for (size_t l = strlen(st->auth_url); l > 0 && st->auth_url[l - 1] == '/'; l--)
@@ -574,66 +557,66 @@ static int os_init(void **out, const struct cb_provider_init *args, struct cb_er
     const char *method = cb_settings_str(st->settings, "auth_method", "password");
     if (strcmp(method, "password") == 0) {
         st->method = OS_AUTH_PASSWORD;
-        st->username = opt_str(st, "username");
-        st->password = opt_str(st, "password_file");
+        st->username = cb_setting_text(st->settings, "username");
+        st->password = cb_setting_text(st->settings, "password_file");
         st->user_domain = cb_settings_str(st->settings, "user_domain", "Default");
-        st->project_id = opt_str(st, "project_id");
-        st->project_name = opt_str(st, "project_name");
+        st->project_id = cb_setting_text(st->settings, "project_id");
+        st->project_name = cb_setting_text(st->settings, "project_name");
         st->project_domain = cb_settings_str(st->settings, "project_domain", "Default");
         const char *missing = st->username == NULL ? "username"
                               : st->password == NULL ? "password_file"
                               : (st->project_id == NULL && st->project_name == NULL) ? "project_name"
                                                                                       : NULL;
         if (missing != NULL) {
-            cb_err_set(err, CB_ERR_INVALID, setting_origin(st, missing, o, sizeof o),
+            cb_err_set(err, CB_ERR_INVALID, OS_ORIGIN(missing),
                        "required for auth_method password%s",
                        strcmp(missing, "project_name") == 0 ? " (or set project_id)" : "");
             goto fail;
         }
     } else if (strcmp(method, "application_credential") == 0) {
         st->method = OS_AUTH_APP_CRED;
-        st->app_cred_id = opt_str(st, "application_credential_id");
-        st->app_cred_secret = opt_str(st, "application_credential_secret_file");
+        st->app_cred_id = cb_setting_text(st->settings, "application_credential_id");
+        st->app_cred_secret = cb_setting_text(st->settings, "application_credential_secret_file");
         const char *missing = st->app_cred_id == NULL       ? "application_credential_id"
                               : st->app_cred_secret == NULL ? "application_credential_secret_file"
                                                             : NULL;
         if (missing != NULL) {
-            cb_err_set(err, CB_ERR_INVALID, setting_origin(st, missing, o, sizeof o),
+            cb_err_set(err, CB_ERR_INVALID, OS_ORIGIN(missing),
                        "required for auth_method application_credential");
             goto fail;
         }
     } else {
         char clean[64];
-        cb_err_set(err, CB_ERR_INVALID, setting_origin(st, "auth_method", o, sizeof o),
+        cb_err_set(err, CB_ERR_INVALID, OS_ORIGIN("auth_method"),
                    "\"%s\": expected password or application_credential",
                    cb_sanitize(clean, sizeof clean, method));
         goto fail;
     }
-    st->region = opt_str(st, "region");
+    st->region = cb_setting_text(st->settings, "region");
     st->interface = cb_settings_str(st->settings, "interface", "public");
     if (strcmp(st->interface, "public") != 0 && strcmp(st->interface, "internal") != 0 &&
         strcmp(st->interface, "admin") != 0) {
-        cb_err_set(err, CB_ERR_INVALID, setting_origin(st, "interface", o, sizeof o),
+        cb_err_set(err, CB_ERR_INVALID, OS_ORIGIN("interface"),
                    "expected public, internal or admin");
         goto fail;
     }
-    st->compute_override = opt_str(st, "compute_endpoint");
+    st->compute_override = cb_setting_text(st->settings, "compute_endpoint");
     if (st->compute_override != NULL &&
         ((strncmp(st->compute_override, "http://", 7) != 0 &&
           strncmp(st->compute_override, "https://", 8) != 0) ||
          strlen(st->compute_override) >= OS_URL_MAX)) {
-        cb_err_set(err, CB_ERR_INVALID, setting_origin(st, "compute_endpoint", o, sizeof o),
+        cb_err_set(err, CB_ERR_INVALID, OS_ORIGIN("compute_endpoint"),
                    "must be an http:// or https:// URL");
         goto fail;
     }
-    st->key_name = opt_str(st, "key_name");
-    st->availability_zone = opt_str(st, "availability_zone");
+    st->key_name = cb_setting_text(st->settings, "key_name");
+    st->availability_zone = cb_setting_text(st->settings, "availability_zone");
     opt_list(st, "networks", &st->networks, &st->n_networks);
     opt_list(st, "security_groups", &st->security_groups, &st->n_security_groups);
     const char *mv = cb_settings_str(st->settings, "microversion", "2.1");
     if (parse_microversion(mv, &st->mv_major, &st->mv_minor) != 0 ||
         cb_strlcpy(st->microversion, mv, sizeof st->microversion) >= sizeof st->microversion) {
-        cb_err_set(err, CB_ERR_INVALID, setting_origin(st, "microversion", o, sizeof o),
+        cb_err_set(err, CB_ERR_INVALID, OS_ORIGIN("microversion"),
                    "expected MAJOR.MINOR such as 2.1 or 2.79");
         goto fail;
     }
@@ -642,7 +625,7 @@ static int os_init(void **out, const struct cb_provider_init *args, struct cb_er
     st->refresh_margin_s = cb_settings_int(st->settings, "token_refresh_margin", 300);
     st->throttle_retries = cb_settings_int(st->settings, "throttle_retries", 3);
     if (st->page_size < 1 || st->page_size > 10000) {
-        cb_err_set(err, CB_ERR_INVALID, setting_origin(st, "page_size", o, sizeof o),
+        cb_err_set(err, CB_ERR_INVALID, OS_ORIGIN("page_size"),
                    "must be 1..10000");
         goto fail;
     }

@@ -12,26 +12,6 @@
 
 /* ---- small helpers ----------------------------------------------------- */
 
-int64_t os_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-unsigned os_remaining_ms(int64_t deadline)
-{
-    int64_t left = deadline - os_now_ms();
-    return left > 0 ? (unsigned)left : 0;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 static void wipe_free(char *s)
 {
     if (s != NULL) {
@@ -40,39 +20,14 @@ static void wipe_free(char *s)
     }
 }
 
-/* "clouds.[0].openstack.password_file" or "file:line" for a setting. */
+/* Map a non-2xx reply: Nova says "Quota exceeded" with 403 or 413. */
 static int status_error(const struct cb_http_response *r, const char *origin, bool after_reauth,
                         struct cb_err *err)
 {
     char msg[400];
     os_parse_fault(r->body, r->body_len, msg, sizeof msg);
-    bool quota = strcasestr(msg, "quota exceeded") != NULL || strcasestr(msg, "quota") != NULL;
-    enum cb_errcode code;
-
-    switch (r->status) {
-    case 400:
-        code = CB_ERR_PERMANENT;
-        break;
-    case 401:
-        code = CB_ERR_AUTH;
-        break;
-    case 403:
-        code = quota ? CB_ERR_QUOTA : CB_ERR_AUTH;
-        break;
-    case 404:
-        code = CB_ERR_NOT_FOUND;
-        break;
-    case 409:
-        code = CB_ERR_TRANSIENT;
-        break;
-    case 413:
-    case 429:
-        code = quota ? CB_ERR_QUOTA : CB_ERR_THROTTLED;
-        break;
-    default:
-        code = (r->status >= 500 && r->status <= 599) ? CB_ERR_TRANSIENT : CB_ERR_PERMANENT;
-        break;
-    }
+    bool quota = strcasestr(msg, "quota") != NULL;
+    enum cb_errcode code = cb_http_status_errcode(r->status, quota);
     return cb_err_set(err, code, origin, "HTTP %ld%s: %s", r->status,
                       after_reauth ? " (after a fresh token)" : "", msg[0] ? msg : "(no message)");
 }
@@ -153,7 +108,7 @@ static int os_authenticate(struct os_state *st, int64_t deadline, struct cb_err 
     const char *headers[] = { "Content-Type: application/json", "Accept: application/json", NULL };
     struct cb_http_request req = {
         .method = "POST", .url = url, .headers = headers, .body = body, .body_len = blen,
-        .connect_timeout_ms = st->connect_ms, .timeout_ms = os_remaining_ms(deadline),
+        .connect_timeout_ms = st->connect_ms, .timeout_ms = cb_remaining_ms(deadline),
     };
     struct cb_http_response resp;
     int rc = -1;
@@ -269,7 +224,7 @@ static int os_request_on(struct os_state *st, struct cb_http *http, int64_t dead
         struct cb_http_request req = {
             .method = method, .url = url, .headers = headers, .body = body,
             .body_len = body ? strlen(body) : 0, .connect_timeout_ms = st->connect_ms,
-            .timeout_ms = os_remaining_ms(deadline),
+            .timeout_ms = cb_remaining_ms(deadline),
         };
         if (req.timeout_ms == 0) {
             explicit_bzero(auth, sizeof auth);
@@ -305,13 +260,13 @@ static int os_request_on(struct os_state *st, struct cb_http *http, int64_t dead
                 if (s >= 0 && s <= 60)
                     wait = (unsigned)s * 1000u + wait / 4;
             }
-            if (throttled < (unsigned)st->throttle_retries && wait < os_remaining_ms(deadline)) {
+            if (throttled < (unsigned)st->throttle_retries && wait < cb_remaining_ms(deadline)) {
                 throttled++;
                 st->log(st->log_payload, CB_LOG_INFO,
                         "openstack %s: %s throttled (HTTP %ld), retrying in %u ms", st->cloud,
                         origin, resp->status, wait);
                 cb_http_response_free(resp);
-                sleep_ms(wait);
+                cb_sleep_ms(wait);
                 continue;
             }
         }

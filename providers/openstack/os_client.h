@@ -12,6 +12,7 @@
 #ifndef CB_OS_CLIENT_H
 #define CB_OS_CLIENT_H
 
+#include "cb_driver.h"
 #include "cb_http.h"
 #include "os_parse.h"
 #include "provider.h"
@@ -65,10 +66,6 @@ struct os_state {
     unsigned flavor_next, image_next;
     uint64_t rng;
 };
-
-/* Monotonic milliseconds, and what is left of a deadline in them (0 = passed). */
-int64_t os_now_ms(void);
-unsigned os_remaining_ms(int64_t deadline);
 
 /* Authenticate unless the cached token is still fresh. */
 int os_ensure_token(struct os_state *st, int64_t deadline, struct cb_err *err);

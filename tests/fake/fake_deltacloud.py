@@ -10,25 +10,34 @@ auth, creates one instance per POST /api/instances (PENDING, RUNNING after
 destroys only a STOPPED one (DELETE -> 204), refusing otherwise with 405.
 
 Control endpoints (no auth), JSON:
-  GET  /_fake/state    counters: instances, creates, posts, requests, names, last_create
+  GET  /_fake/state    counters: instances, creates, posts, requests, names, last_create,
+                       max_inflight (most API requests served at once), hooks run,
+                       faults applied, addresses free
   POST /_fake/config   {"build_time", "quota", "latency", "user_name_feature"}
   POST /_fake/seed     {"count", "name"}: RUNNING instances "<name>-<i>" without a create
   POST /_fake/faults   [{"method", "path_re", "status", "body" | "fixture", "headers",
                          "times", "skip", "drop", "when": before|after, "delay"}]
   POST /_fake/reset
-Only python3's standard library is used; addresses handed out are 127.x.
+The end-to-end options every fake shares (tests/fake/fakebase.py):
+--address-pool, --on-boot, --on-terminate, --state-file, --fault, --control.
+Here a boot with no free address, a "quota" fault and the --quota limit all
+get the back end's InstanceLimitExceeded (HTTP 502, as Deltacloud passes it
+on); "throttle" is HTTP 429, "error" an HTTP 500 <error> document. An
+instance "becomes running" when it turns RUNNING and "is terminated" when it
+is destroyed; the state file has no tags (Deltacloud has none: the name
+carries them). Only python3's standard library is used; without a pool the
+addresses handed out are 127.x.
 """
-import argparse
 import json
-import os
 import re
 import sys
-import threading
 import time
 from base64 import b64decode
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape, quoteattr
+
+sys.dont_write_bytecode = True  # never write into the (read-only) source tree
+import fakebase  # noqa: E402  (tests/fake/fakebase.py)
 
 USER, PASSWORD = "mockuser", "mockpassword"
 IMAGES = ("img1", "img2", "img3")
@@ -36,47 +45,32 @@ PROFILES = ("m1-small", "m1-large", "m1-xlarge", "opaque")
 REALMS = ("us", "eu")
 
 
-class Fixtures:
+class Fixtures(fakebase.Fixtures):
     def __init__(self, root):
-        def read(rel):
-            with open(os.path.join(root, rel), encoding="utf-8") as f:
-                return f.read()
-        self.root = root
-        self.api = read("api.xml")
-        self.instance = read("instance-create.xml")
-        self.error404 = read("error-404.xml")
-        self.error401 = read("error-401.txt")
-
-    def raw(self, rel):
-        with open(os.path.join(self.root, rel), "rb") as f:
-            return f.read()
+        super().__init__(root)
+        self.api = self.text("api.xml")
+        self.instance = self.text("instance-create.xml")
+        self.error404 = self.text("error-404.xml")
+        self.error401 = self.text("error-401.txt")
 
 
-class State:
-    def __init__(self, args):
-        self.args = args
-        self.lock = threading.Lock()
-        self.reset()
-
+class State(fakebase.BaseState):
     def reset(self):
         self.instances = {}      # id -> dict, insertion ordered
         self.next_id = 100
         self.creates = 0
         self.posts = 0
         self.requests = {}
-        self.faults = []
+        self.faults = fakebase.RuleFaults()
+        self.inflight = 0
+        self.max_inflight = 0
         self.last_create = None
         self.cfg = {"build_time": self.args.build_time, "quota": self.args.quota,
                     "latency": self.args.latency, "user_name_feature": True}
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(fakebase.FakeHandler):
     server_version = "Apache-Deltacloud/1.1.1 (fake)"
-
-    def log_message(self, fmt, *args):
-        if self.server.verbose:
-            sys.stderr.write("fake_deltacloud: " + (fmt % args) + "\n")
 
     def base(self):
         return "http://127.0.0.1:%d" % self.server.server_address[1]
@@ -86,6 +80,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b""
 
     def send(self, status, data=b"", ctype="application/xml", headers=None):
+        self.server.world.flush(self.snapshot)
         if isinstance(data, str):
             data = data.encode()
         self.send_response(status)
@@ -108,40 +103,31 @@ class Handler(BaseHTTPRequestHandler):
         doc = doc.replace("<![CDATA[Not Found]]>", "<![CDATA[%s]]>" % message)
         self.send(status, doc)
 
-    # ---- faults (same rules as fake_openstack) --------------------------------
-    def fault_for(self, method, path, when):
+    # ---- faults ------------------------------------------------------------------
+    def send_raw(self, status, raw, headers):
+        self.send(status, raw, headers=headers)
+
+    def world_fault(self, action, path):
+        """A fault from --fault / --control, as this cloud reports it."""
+        if action == "drop":
+            fakebase.drop_connection(self)
+        elif action == "throttle":
+            self.send(429, "Too Many Requests", ctype="text/plain", headers={"Retry-After": "1"})
+        elif action == "error":
+            self.error(500, "Internal Server Error", path)
+        elif action == "quota":
+            self.quota_error()
+
+    def quota_error(self):
+        self.error(502, "InstanceLimitExceeded: Your quota allows for 0 more running instance(s).",
+                   "/api/instances")
+
+    def snapshot(self):
+        """The live instances, for the --state-file."""
         st = self.server.state
         with st.lock:
-            for f in st.faults:
-                if f.get("times", 1) <= 0 or f.get("when", "before") != when:
-                    continue
-                if f.get("method", method) != method or not re.search(f.get("path_re", ""), path):
-                    continue
-                if f.get("skip", 0) > 0:
-                    f["skip"] -= 1
-                    continue
-                f["times"] = f.get("times", 1) - 1
-                return dict(f)
-        return None
-
-    def apply_fault(self, f):
-        if f.get("delay"):
-            time.sleep(f["delay"])
-        if f.get("drop"):
-            self.close_connection = True
-            try:
-                self.connection.shutdown(2)
-            except OSError:
-                pass
-            return True
-        if "status" not in f:
-            return False
-        if "fixture" in f:
-            raw = self.server.fixtures.raw(f["fixture"])
-        else:
-            raw = f.get("body", "").encode()
-        self.send(f["status"], raw, headers=f.get("headers"))
-        return True
+            return [{"id": i["id"], "name": i["name"], "address": i["private"],
+                     "state": self.state_of(i), "tags": {}} for i in st.instances.values()]
 
     # ---- dispatch ---------------------------------------------------------------
     def handle_any(self, method):
@@ -156,8 +142,20 @@ class Handler(BaseHTTPRequestHandler):
             key = "%s %s" % (method, re.sub(r"^/api/instances/[^/]+", "/api/instances/{id}", path))
             st.requests[key] = st.requests.get(key, 0) + 1
             latency = st.cfg["latency"]
-        if latency:
-            time.sleep(latency)
+            st.inflight += 1
+            st.max_inflight = max(st.max_inflight, st.inflight)
+        try:
+            self.api(method, path, query, body, latency)
+        finally:
+            with st.lock:
+                st.inflight -= 1
+
+    def api(self, method, path, query, body, latency):
+        extra, action = self.server.world.faults.take(method == "POST" and path == "/api/instances")
+        if latency or extra:
+            time.sleep(latency + extra)
+        if action is not None and path.startswith("/api/instances"):
+            return self.world_fault(action, path)
         f = self.fault_for(method, path, "before")
         if f and self.apply_fault(f):
             return
@@ -183,15 +181,6 @@ class Handler(BaseHTTPRequestHandler):
             return self.instance_action(method, m.group(1), m.group(2), path)
         self.error(404, "Not Found", path)
 
-    def do_GET(self):
-        self.handle_any("GET")
-
-    def do_POST(self):
-        self.handle_any("POST")
-
-    def do_DELETE(self):
-        self.handle_any("DELETE")
-
     def control(self, method, path, body):
         st = self.server.state
         try:
@@ -202,14 +191,17 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/_fake/state":
                 out = {"instances": len(st.instances), "creates": st.creates, "posts": st.posts,
                        "requests": st.requests, "last_create": st.last_create,
+                       "max_inflight": st.max_inflight,
                        "names": [i["name"] for i in st.instances.values()],
-                       "states": {i["id"]: self.state_of(i) for i in st.instances.values()}}
+                       "states": {i["id"]: self.state_of(i) for i in st.instances.values()},
+                       "addresses": {i["id"]: i["private"] for i in st.instances.values()}}
+                out.update(self.server.world.status())
             elif path == "/_fake/config" and isinstance(doc, dict):
                 st.cfg.update(doc)
                 out = st.cfg
             elif path == "/_fake/faults" and isinstance(doc, list):
-                st.faults.extend(doc)
-                out = {"faults": len(st.faults)}
+                st.faults.add(doc)
+                out = {"faults": len(st.faults.rules)}
             elif path == "/_fake/seed" and isinstance(doc, dict):
                 for i in range(int(doc.get("count", 1))):
                     n = st.next_id
@@ -220,9 +212,11 @@ class Handler(BaseHTTPRequestHandler):
                         "hwp": "m1-small", "realm": "us", "state": "RUNNING", "created": time.time(),
                         "private": "127.1.%d.%d" % ((n >> 8) & 255, n & 255),
                         "public": "127.2.%d.%d" % ((n >> 8) & 255, n & 255)}
+                self.server.world.changed()
                 out = {"instances": len(st.instances)}
             elif path == "/_fake/reset":
                 st.reset()
+                self.server.world.reset()
                 out = {}
             else:
                 out = None
@@ -244,6 +238,7 @@ class Handler(BaseHTTPRequestHandler):
         if inst["state"] == "PENDING" and time.time() - inst["created"] >= float(
                 self.server.state.cfg["build_time"]):
             inst["state"] = "RUNNING"
+            self.server.world.booted(inst["id"], inst["private"])
         return inst["state"]
 
     def render(self, inst, indent=""):
@@ -298,21 +293,24 @@ class Handler(BaseHTTPRequestHandler):
                 b64decode(ud, validate=True)
             except ValueError:
                 return self.error(400, "user_data must be base64", "/api/instances")
+        world = self.server.world
         with st.lock:
             st.posts += 1
             st.last_create = {k: v[0] for k, v in form.items()}
             if len(st.instances) >= int(st.cfg["quota"]):
-                return self.error(502, "InstanceLimitExceeded: Your quota allows for 0 more running instance(s).",
-                                  "/api/instances")
-            iid = "inst%d" % st.next_id
+                return self.quota_error()
             n = st.next_id
+            address = world.take_address(lambda: "127.1.%d.%d" % ((n >> 8) & 255, n & 255))
+            if address is None:
+                return self.quota_error()
+            iid = "inst%d" % st.next_id
             st.next_id += 1
             inst = {"id": iid, "name": name or "i-%d" % int(time.time()), "image": image, "hwp": hwp,
                     "realm": realm, "state": "PENDING", "created": time.time(),
-                    "private": "127.1.%d.%d" % ((n >> 8) & 255, n & 255),
-                    "public": "127.2.%d.%d" % ((n >> 8) & 255, n & 255)}
+                    "private": address, "public": "127.2.%d.%d" % ((n >> 8) & 255, n & 255)}
             st.instances[iid] = inst
             st.creates += 1
+            world.changed()
             doc = self.render(inst)
         f = self.fault_for("POST", "/api/instances", "after")
         if f and self.apply_fault(f):
@@ -332,52 +330,30 @@ class Handler(BaseHTTPRequestHandler):
                 if state not in ("RUNNING", "PENDING"):
                     return self.error(405, "Requested method not allowed: stop in state %s" % state, path)
                 inst["state"] = "STOPPED"
+                self.server.world.changed()
                 return self.send(202, self.render(inst))
             if method == "POST" and action == "/start":
                 if state != "STOPPED":
                     return self.error(405, "Requested method not allowed: start in state %s" % state, path)
                 inst["state"] = "RUNNING"
+                self.server.world.changed()
                 return self.send(202, self.render(inst))
             if method == "DELETE" and action is None:
                 if state != "STOPPED":
                     return self.error(405, "Requested method not allowed: destroy in state %s" % state, path)
                 del st.instances[iid]
+                self.server.world.terminated(iid, inst["private"])
                 return self.send(204)
         self.error(405, "Requested method not allowed", path)
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        # A client that gave up (deadline passed, fault test) is not an error here.
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            return
-        super().handle_error(request, client_address)
-
-
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--port-file", required=True)
-    p.add_argument("--fixtures", default=os.path.join(here, "..", "fixtures", "deltacloud"))
+    p = fakebase.make_parser(__doc__, "deltacloud")
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to every API call")
     p.add_argument("--build-time", type=float, default=0.0, help="seconds in PENDING before RUNNING")
     p.add_argument("--quota", type=int, default=100000, help="instances the account may hold")
-    p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
-    srv = Server(("127.0.0.1", 0), Handler)
-    srv.fixtures = Fixtures(args.fixtures)
-    srv.state = State(args)
-    srv.verbose = args.verbose
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % srv.server_address[1])
-    os.rename(tmp, args.port_file)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    fakebase.run(args, Handler, Fixtures(args.fixtures), State(args), "fake_deltacloud")
 
 
 if __name__ == "__main__":

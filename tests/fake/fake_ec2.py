@@ -24,9 +24,18 @@ written to --port-file and printed as "PORT <n>"), and:
   accepts (with their session token) until they expire or are revoked.
 
 GET /_state returns the state as JSON for test assertions.
+
+The end-to-end options every fake shares (tests/fake/fakebase.py):
+--address-pool, --on-boot, --on-terminate, --state-file, --fault, --control.
+Here a RunInstances that finds fewer free addresses than MinCount (or less
+--capacity) gets InsufficientInstanceCapacity; a "quota" fault gets
+InstanceLimitExceeded, "throttle" RequestLimitExceeded (503), "error"
+InternalError (500). An instance "becomes running" when a listing moves it
+from pending to running and "is terminated" by TerminateInstances (or a spot
+interruption); the state file lists instances neither shutting down nor
+terminated, with their tags.
 """
 
-import argparse
 import base64
 import datetime
 import hashlib
@@ -36,8 +45,6 @@ import json
 import os
 import re
 import secrets
-import signal
-import socketserver
 import sys
 import threading
 import time
@@ -45,6 +52,9 @@ import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
+
+sys.dont_write_bytecode = True  # never write into the (read-only) source tree
+import fakebase  # noqa: E402  (tests/fake/fakebase.py)
 
 RECORDED = "deltacloud-vcr-aws/extracted/test_0005_must_allow_to_create_a_new_instance_if_instance_supported"
 RECORDED_AUTH = "deltacloud-vcr-aws/extracted/test_0001_must_throw_error_when_wrong_credentials/001-DescribeAvailabilityZones.response.xml"
@@ -127,9 +137,10 @@ class Templates:
 
 
 class Fake:
-    def __init__(self, args):
+    def __init__(self, args, world):
         self.args = args
-        self.lock = threading.Lock()
+        self.world = world
+        self.lock = threading.RLock()
         self.t = Templates(args.fixtures)
         self.instances = {}          # id -> dict
         self.order = []              # ids in creation order
@@ -233,6 +244,7 @@ class Fake:
             if i["state"] == "pending" and (i["age"] >= self.args.pending_describes or
                                             now - i["created"] >= self.args.pending_seconds):
                 i["state"] = "running"
+                self.world.booted(iid, i["ip"])
             elif i["state"] == "shutting-down":
                 i["state"] = "terminated"
                 i["gone_in"] = self.args.terminated_listings
@@ -242,9 +254,10 @@ class Fake:
                     del self.instances[iid]
                     self.order.remove(iid)
 
-    def new_instance(self, params, index, reservation):
+    def new_instance(self, params, index, reservation, ip=None):
         self.counter += 1
         n = self.counter
+        self.world.changed()
         iid = "i-%017x" % (0xcb0000000 + n)
         tags = {}
         for k, v in params.items():
@@ -254,7 +267,7 @@ class Fake:
         return {
             "id": iid, "image": params.get("ImageId", ""), "type": params.get("InstanceType", "m1.small"),
             "state": "pending", "age": 0, "created": time.time(), "index": index,
-            "ip": "127.%d.%d.%d" % ((n >> 16) & 255, (n >> 8) & 255, (n & 255) or 1),
+            "ip": ip or "127.%d.%d.%d" % ((n >> 16) & 255, (n >> 8) & 255, (n & 255) or 1),
             "token": params.get("ClientToken", ""), "key": params.get("KeyName", ""),
             "tags": tags, "reservation": reservation,
             "spot": params.get("InstanceMarketOptions.MarketType") == "spot",
@@ -316,7 +329,7 @@ class Fake:
                 res, ids = self.tokens[token]
             else:
                 live = sum(1 for i in self.instances.values() if i["state"] in ("pending", "running"))
-                room = self.args.capacity - live
+                room = self.world.addresses_free(self.args.capacity - live)
                 if room < lo:
                     return 500, self.error_xml(
                         "InsufficientInstanceCapacity",
@@ -327,7 +340,7 @@ class Fake:
                 self.reservations[res] = True
                 ids = []
                 for idx in range(k):
-                    inst = self.new_instance(p, idx, res)
+                    inst = self.new_instance(p, idx, res, self.world.take_address(lambda: None))
                     self.instances[inst["id"]] = inst
                     self.order.append(inst["id"])
                     ids.append(inst["id"])
@@ -441,6 +454,7 @@ class Fake:
                 prev = i["state"]
                 if prev in ("pending", "running", "stopping", "stopped"):
                     i["state"] = "shutting-down"
+                    self.world.terminated(iid, i["ip"])
                 items += self.t.term_item.format(instanceId=iid, cur_code=STATE_CODES[i["state"]],
                                                  cur_name=i["state"], prev_code=STATE_CODES[prev],
                                                  prev_name=prev)
@@ -449,9 +463,18 @@ class Fake:
                 % (ns, self.request_id(), items))
         return 200, body
 
+    def snapshot(self):
+        """The live instances (neither shutting down nor terminated), for the --state-file."""
+        with self.lock:
+            return [{"id": i["id"], "name": i["tags"].get("Name", i["tags"].get("cloudburst-node", "")),
+                     "address": i["ip"],
+                     "state": i["state"], "tags": dict(i["tags"])}
+                    for i in (self.instances[x] for x in self.order)
+                    if i["state"] not in ("shutting-down", "terminated")]
+
     def state_json(self):
         with self.lock:
-            return {
+            return dict(self.world.status(), **{
                 "instances": [{"id": i["id"], "state": i["state"], "tags": i["tags"], "token": i["token"],
                                "index": i["index"], "ip": i["ip"], "spot": i["spot"],
                                "user_data": i["user_data"], "type": i["type"], "image": i["image"]}
@@ -459,7 +482,7 @@ class Fake:
                 "created": self.counter, "calls": dict(self.calls), "last_params": self.last_params,
                 "auth_failures": self.auth_failures, "imds_issued": self.imds_issued,
                 "faults_left": len(self.faults),
-            }
+            })
 
     def control(self, cmd):
         with self.lock:
@@ -479,6 +502,7 @@ class Fake:
                     if i["spot"] and i["state"] in ("pending", "running"):
                         i["state"] = "shutting-down"
                         i["interrupted"] = True
+                        self.world.terminated(i["id"], i["ip"])
             if cmd.get("expire_temporary"):
                 for c in self.creds.values():
                     if c["token"] is not None:
@@ -507,6 +531,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             sys.stderr.write("fake_ec2: " + (fmt % args) + "\n")
 
     def reply(self, status, body, ctype="text/xml;charset=UTF-8", extra=None):
+        self.server.fake.world.flush(self.server.fake.snapshot)
         data = body.encode() if isinstance(body, str) else body
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -589,6 +614,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with fake.lock:
                 fake.auth_failures += 1
             return self.reply(bad[0], fake.error_xml(bad[1], bad[2]))
+        delay, world_fault = fake.world.faults.take(action == "RunInstances")
+        if delay:
+            time.sleep(delay)
+        if world_fault == "drop":
+            return fakebase.drop_connection(self)
+        if world_fault is not None:
+            status, code, msg = {
+                "throttle": (503, "RequestLimitExceeded", "Request limit exceeded."),
+                "error": (500, "InternalError", "An internal error has occurred"),
+                "quota": (400, "InstanceLimitExceeded",
+                          "Your quota allows for 0 more running instance(s). You requested at least 1"),
+            }[world_fault]
+            return self.reply(status, fake.error_xml(code, msg))
         fault = fake.take_fault(action)
         if fault is not None and fault.get("kind", "error") != "drop_after" and fault.get("kind") != "truncate":
             kind = fault.get("kind", "error")
@@ -621,16 +659,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(status, out)
 
 
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--fixtures", required=True, help="tests/fixtures/ec2")
-    ap.add_argument("--port-file", help="write the port here once listening")
+    ap = fakebase.make_parser(__doc__, "ec2")
     ap.add_argument("--cred", action="append", default=[], help="KEYID:SECRET accepted (repeatable)")
     ap.add_argument("--region", default="us-east-1")
     ap.add_argument("--pending-describes", type=int, default=2,
@@ -643,24 +673,12 @@ def main():
     ap.add_argument("--latency-ms", type=float, default=0.0, help="delay added to every EC2 call")
     ap.add_argument("--imds-role", default="cloudburst-node-role")
     ap.add_argument("--imds-expiry", type=float, default=3600.0, help="lifetime of IMDS credentials (s)")
-    ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
 
-    srv = Server(("127.0.0.1", 0), Handler)
-    srv.fake = Fake(args)
-    port = srv.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.rename(tmp, args.port_file)
-    print("PORT %d" % port, flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=srv.shutdown, daemon=True).start())
-    try:
-        srv.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    srv.server_close()
+    srv = fakebase.FakeServer(("127.0.0.1", 0), Handler)
+    srv.fake = Fake(args, fakebase.World(args, "fake_ec2"))
+    srv.world = srv.fake.world
+    fakebase.serve(srv, args.port_file, announce=True)
 
 
 if __name__ == "__main__":

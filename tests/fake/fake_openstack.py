@@ -9,7 +9,8 @@ BUILD, they turn ACTIVE after --build-time seconds, list pages follow Nova's
 limit/marker and servers_links rules, and DELETE removes them.
 
 Control endpoints (no token needed), all JSON:
-  GET  /_fake/state         counters: servers, boots, posts, tokens_issued, requests
+  GET  /_fake/state         counters: servers, boots, posts, tokens_issued, requests,
+                            hooks run, faults applied, addresses free
   POST /_fake/config        {"token_lifetime", "build_time", "quota_instances",
                              "latency", "microversion_mode": echo|ignore|reject, "page_max",
                              "password", "catalog_image": false = no Glance in the catalog}
@@ -22,23 +23,29 @@ Control endpoints (no token needed), all JSON:
   POST /_fake/expire_tokens every issued token becomes invalid (forces a 401)
   POST /_fake/seed          {"count", "name", "metadata", "status"}: servers without a boot
   POST /_fake/reset         back to the initial state
-Only python3's standard library is used; addresses handed out are 127.x.
+The end-to-end options every fake shares (tests/fake/fakebase.py):
+--address-pool, --on-boot, --on-terminate, --state-file, --fault, --control.
+Here a boot that finds fewer free addresses than min_count, a "quota" fault
+and --quota-instances all get Nova's 403 "Quota exceeded for instances";
+"throttle" is a 429 overLimit with Retry-After, "error" a 500 computeFault.
+A server "becomes running" when it turns ACTIVE and "is terminated" when it is
+deleted; the state file's tags are the server's metadata. Only python3's
+standard library is used; without a pool the addresses handed out are 127.x.
 """
-import argparse
 import base64
 import copy
 import hashlib
 import datetime
 import json
-import os
 import re
 import secrets
 import sys
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+sys.dont_write_bytecode = True  # never write into the (read-only) source tree
+import fakebase  # noqa: E402  (tests/fake/fakebase.py)
 
 COMPUTE = "/compute/v2.1"
 COMPUTE2 = "/compute-two/v2.1"
@@ -50,12 +57,10 @@ def iso(t):
         "%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class Fixtures:
+class Fixtures(fakebase.Fixtures):
     def __init__(self, root):
-        def load(rel):
-            with open(os.path.join(root, rel), encoding="utf-8") as f:
-                return json.load(f)
-        self.root = root
+        super().__init__(root)
+        load = self.json
         self.token = load("libcloud/_v3__auth.json")
         self.unauthorized = load("libcloud/_v3__auth_unauthorized.json")
         self.not_found = load("libcloud/_os_keypairs_not_found.json")
@@ -66,26 +71,19 @@ class Fixtures:
         self.glance = load("libcloud/_images_v2.json")
         self.quota = load("authored/quota-exceeded-403.json")
 
-    def raw(self, rel):
-        with open(os.path.join(self.root, rel), "rb") as f:
-            return f.read()
 
-
-class State:
-    def __init__(self, args):
-        self.args = args
-        self.lock = threading.Lock()
-        self.reset()
-
+class State(fakebase.BaseState):
     def reset(self):
         a = self.args
         self.servers = {}          # id -> dict (insertion ordered)
+        self.version = 0           # bumped when servers come or go
+        self.listing = None        # (name filter, version, servers, id -> position)
         self.tokens = {}           # token -> expiry (unix time)
         self.tokens_issued = 0
         self.boots = 0
         self.posts = 0
         self.requests = {}
-        self.faults = []
+        self.faults = fakebase.RuleFaults()
         self.unauthorized = 0
         self.last_create = None
         self.next_ip = 1
@@ -103,13 +101,8 @@ class State:
         return "127.%d.%d.%d" % (10 + (n >> 16) % 200, (n >> 8) & 255, n & 255 or 1)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(fakebase.FakeHandler):
     server_version = "fake-openstack/1"
-
-    def log_message(self, fmt, *args):
-        if self.server.verbose:
-            sys.stderr.write("fake_openstack: " + (fmt % args) + "\n")
 
     # ---- plumbing -----------------------------------------------------------
     def body_json(self):
@@ -124,6 +117,7 @@ class Handler(BaseHTTPRequestHandler):
             return ValueError
 
     def send(self, status, body=None, headers=None, raw=None):
+        self.server.world.flush(self.snapshot)
         data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
         self.send_response(status)
         if data or status not in (204, 304):
@@ -135,42 +129,43 @@ class Handler(BaseHTTPRequestHandler):
         if data:
             self.wfile.write(data)
 
-    def fault_for(self, method, path, when):
+    def send_raw(self, status, raw, headers):
+        self.send(status, raw=raw, headers=headers)
+
+    def world_fault(self, action, extra):
+        """A fault from --fault / --control, as Nova reports it."""
+        if action == "drop":
+            fakebase.drop_connection(self)
+        elif action == "throttle":
+            self.send(429, {"overLimit": {"code": 429, "message": "Over limit", "retryAfter": "1"}},
+                      headers=dict(extra, **{"Retry-After": "1"}))
+        elif action == "error":
+            self.send(500, {"computeFault": {"code": 500, "message": "Unexpected API Error. Please "
+                                             "report this at http://bugs.launchpad.net/nova/ and "
+                                             "attach the Nova API log if possible."}}, headers=extra)
+        elif action == "quota":
+            with self.server.state.lock:
+                used, limit = len(self.server.state.servers), int(self.server.state.cfg["quota_instances"])
+            self.quota_error(1, used, limit, extra)
+
+    def quota_error(self, wanted, used, limit, extra):
+        q = copy.deepcopy(self.server.fixtures.quota)
+        q["forbidden"]["message"] = (
+            "Quota exceeded for instances: Requested %d, but already used %d of %d instances"
+            % (wanted, used, limit))
+        self.send(403, q, headers=extra)
+
+    def snapshot(self):
+        """The live servers, for the --state-file."""
         st = self.server.state
         with st.lock:
-            for f in st.faults:
-                if f.get("times", 1) <= 0:
-                    continue
-                if f.get("method", method) != method or not re.search(f.get("path_re", ""), path):
-                    continue
-                if f.get("when", "before") != when:
-                    continue
-                if f.get("skip", 0) > 0:
-                    f["skip"] -= 1
-                    continue
-                f["times"] = f.get("times", 1) - 1
-                return dict(f)
-        return None
-
-    def apply_fault(self, f):
-        if f.get("delay"):
-            time.sleep(f["delay"])
-        if f.get("drop"):
-            self.close_connection = True
-            try:
-                self.connection.shutdown(2)
-            except OSError:
-                pass
-            return True
-        if "status" not in f:
-            return False
-        raw = None
-        if "fixture" in f:
-            raw = self.server.fixtures.raw(f["fixture"])
-        elif "body" in f:
-            raw = f["body"].encode() if isinstance(f["body"], str) else json.dumps(f["body"]).encode()
-        self.send(f["status"], raw=raw or b"", headers=f.get("headers"))
-        return True
+            now, build_time = time.time(), float(st.cfg["build_time"])
+            out = []
+            for s in st.servers.values():
+                self.render(s, now, build_time)
+                out.append({"id": s["id"], "name": s["name"], "address": s["ip"],
+                            "state": s["cache"][0], "tags": dict(s["metadata"])})
+            return out
 
     def handle_any(self, method):
         url = urlsplit(self.path)
@@ -208,19 +203,16 @@ class Handler(BaseHTTPRequestHandler):
                      "Vary": "OpenStack-API-Version, X-OpenStack-Nova-API-Version"}
         for prefix in (COMPUTE, COMPUTE2):
             if path.startswith(prefix):
-                return self.compute(method, path[len(prefix):], query, body, extra)
+                sub = path[len(prefix):]
+                delay, action = self.server.world.faults.take(method == "POST" and sub == "/servers")
+                if delay:
+                    time.sleep(delay)
+                if action is not None:
+                    return self.world_fault(action, extra)
+                return self.compute(method, sub, query, body, extra)
         if path == IMAGE + "/v2/images" and method == "GET":
             return self.glance(query)
         self.send(404, self.server.fixtures.not_found)
-
-    def do_GET(self):
-        self.handle_any("GET")
-
-    def do_POST(self):
-        self.handle_any("POST")
-
-    def do_DELETE(self):
-        self.handle_any("DELETE")
 
     # ---- control ------------------------------------------------------------
     def control(self, method, path):
@@ -228,17 +220,20 @@ class Handler(BaseHTTPRequestHandler):
         body = self.body_json() if method == "POST" else None
         with st.lock:
             if path == "/_fake/state":
-                return self.send(200, {
+                out = {
                     "servers": len(st.servers), "boots": st.boots, "posts": st.posts,
                     "tokens_issued": st.tokens_issued, "requests": st.requests,
                     "unauthorized": st.unauthorized, "last_create": st.last_create,
-                    "names": sorted(s["name"] for s in st.servers.values())})
+                    "names": sorted(s["name"] for s in st.servers.values()),
+                    "addresses": {s["id"]: s["ip"] for s in st.servers.values()}}
+                out.update(self.server.world.status())
+                return self.send(200, out)
             if path == "/_fake/config" and isinstance(body, dict):
                 st.cfg.update(body)
                 return self.send(200, st.cfg)
             if path == "/_fake/faults" and isinstance(body, list):
-                st.faults.extend(body)
-                return self.send(200, {"faults": len(st.faults)})
+                st.faults.add(body)
+                return self.send(200, {"faults": len(st.faults.rules)})
             if path == "/_fake/expire_tokens":
                 st.tokens = {t: 0 for t in st.tokens}
                 return self.send(200, {"expired": len(st.tokens)})
@@ -250,12 +245,13 @@ class Handler(BaseHTTPRequestHandler):
                     if body.get("count", 1) > 1:
                         name = "%s-%d" % (name, i + 1)
                     sid = self.add_server(name, "1", "70a599e0-31e7-49b7-b260-868f441e862b",
-                                          body.get("metadata", {}), now, status)
+                                          body.get("metadata", {}), now, status, st.new_ip())
                     # Render now, so a timed listing measures the driver, not this fake.
                     self.render(st.servers[sid], now, float(st.cfg["build_time"]))
                 return self.send(200, {"servers": len(st.servers)})
             if path == "/_fake/reset":
                 st.reset()
+                self.server.world.reset()
                 return self.send(200, {})
         self.send(404, {"error": "unknown control path"})
 
@@ -319,18 +315,25 @@ class Handler(BaseHTTPRequestHandler):
         return exp is not None and exp > time.time()
 
     # ---- nova ---------------------------------------------------------------
-    def add_server(self, name, flavor, image, metadata, created, status=None):
+    def add_server(self, name, flavor, image, metadata, created, status, ip):
+        """status None: BUILD until build_time passed, then ACTIVE; else fixed
+        (seeded servers, which run no hooks)."""
         st = self.server.state
         sid = str(uuid.uuid4())
+        st.version += 1
         st.servers[sid] = {"id": sid, "name": name, "flavor": flavor, "image": image,
                            "metadata": dict(metadata), "created": created,
-                           "ip": st.new_ip(), "status": status}
+                           "ip": ip, "status": status}
+        self.server.world.changed()
         return sid
 
     def render(self, s, now, build_time):
         """One server as JSON text; cached per status (a 10,000-server listing
         must measure the driver, not this fake)."""
         status = s["status"] or ("ACTIVE" if now - s["created"] >= build_time else "BUILD")
+        if status == "ACTIVE" and s["status"] is None and not s.get("booted"):
+            s["booted"] = True
+            self.server.world.booted(s["id"], s["ip"])
         cached = s.get("cache")
         if cached is not None and cached[0] == status:
             return cached[1]
@@ -368,6 +371,9 @@ class Handler(BaseHTTPRequestHandler):
         if method == "DELETE" and m:
             with st.lock:
                 gone = st.servers.pop(m.group(1), None)
+                st.version += 1
+                if gone is not None:
+                    self.server.world.terminated(gone["id"], gone["ip"])
             if gone is None:
                 return self.send(404, {"itemNotFound": {
                     "message": "Instance %s could not be found." % m.group(1), "code": 404}}, headers=extra)
@@ -430,15 +436,20 @@ class Handler(BaseHTTPRequestHandler):
                 limit = min(int(query.get("limit", [page_max])[0]), page_max)
             except ValueError:
                 return self.send(400, {"badRequest": {"message": "limit must be an integer", "code": 400}})
-            rx = re.compile(name_re) if name_re else None
-            items = [s for s in st.servers.values() if rx is None or rx.search(s["name"])]
+            # The filtered listing is kept while no server comes or goes: the
+            # pages of one listing then cost this fake little (a 10,000-server
+            # listing must measure the driver).
+            if st.listing is None or st.listing[:2] != (name_re, st.version):
+                rx = re.compile(name_re) if name_re else None
+                items = [s for s in st.servers.values() if rx is None or rx.search(s["name"])]
+                st.listing = (name_re, st.version, items, {s["id"]: i for i, s in enumerate(items)})
+            items, position = st.listing[2], st.listing[3]
             start = 0
             if marker is not None:
-                ids = [s["id"] for s in items]
-                if marker not in ids:
+                if marker not in position:
                     return self.send(400, {"badRequest": {"message": "marker [%s] not found" % marker,
                                                           "code": 400}}, headers=extra)
-                start = ids.index(marker) + 1
+                start = position[marker] + 1
             page = items[start:start + limit]
             now = time.time()
             text = '{"servers": [' + ", ".join(self.render(s, now, build_time) for s in page) + "]"
@@ -474,22 +485,25 @@ class Handler(BaseHTTPRequestHandler):
         lo, hi = int(s.get("min_count", 1)), int(s.get("max_count", s.get("min_count", 1)))
         if lo < 1 or hi < lo:
             return bad("min_count/max_count out of range")
+        world = self.server.world
         with st.lock:
             st.posts += 1
             st.last_create = body
-            room = int(st.cfg["quota_instances"]) - len(st.servers)
+            limit = int(st.cfg["quota_instances"])
+            room = world.addresses_free(limit - len(st.servers))
             if room < lo:
-                q = copy.deepcopy(fx.quota)
-                q["forbidden"]["message"] = (
-                    "Quota exceeded for instances: Requested %d, but already used %d of %d instances"
-                    % (lo, len(st.servers), int(st.cfg["quota_instances"])))
-                return self.send(403, q, headers=extra)
+                # An empty address pool looks like the quota it stands for.
+                return self.quota_error(lo, len(st.servers), limit, extra)
             n = min(hi, room)
             now = time.time()
             ids = []
+            build_time = float(st.cfg["build_time"])
             for i in range(n):
                 name = s["name"] if hi == 1 else "%s-%d" % (s["name"], i + 1)
-                ids.append(self.add_server(name, s["flavorRef"], s["imageRef"], s.get("metadata", {}), now))
+                ip = world.take_address(st.new_ip)
+                ids.append(self.add_server(name, s["flavorRef"], s["imageRef"], s.get("metadata", {}),
+                                           now, None, ip))
+                self.render(st.servers[ids[-1]], now, build_time)  # ACTIVE at once: on-boot hook
             st.boots += n
         f = self.fault_for("POST", "/servers", "after")
         if f and self.apply_fault(f):
@@ -502,21 +516,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send(202, doc, headers=dict(extra, Location=base + COMPUTE + "/servers/" + ids[0]))
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        # A client that gave up (deadline passed, fault test) is not an error here.
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            return
-        super().handle_error(request, client_address)
-
-
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--port-file", required=True)
-    p.add_argument("--fixtures", default=os.path.join(here, "..", "fixtures", "openstack"))
+    p = fakebase.make_parser(__doc__, "openstack")
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to every API call")
     p.add_argument("--token-lifetime", type=float, default=3600.0)
     p.add_argument("--build-time", type=float, default=0.0, help="seconds in BUILD before ACTIVE")
@@ -524,21 +525,8 @@ def main():
     p.add_argument("--page-max", type=int, default=1000, help="Nova's max_limit")
     p.add_argument("--microversion-mode", choices=("echo", "ignore", "reject"), default="echo")
     p.add_argument("--password", default="secret-password")
-    p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
-
-    srv = Server(("127.0.0.1", 0), Handler)
-    srv.fixtures = Fixtures(args.fixtures)
-    srv.state = State(args)
-    srv.verbose = args.verbose
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % srv.server_address[1])
-    os.rename(tmp, args.port_file)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    fakebase.run(args, Handler, Fixtures(args.fixtures), State(args), "fake_openstack")
 
 
 if __name__ == "__main__":
