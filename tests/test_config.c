@@ -327,9 +327,9 @@ START_TEST(test_defaults_filled_in)
     ck_assert(!cfg->controller.dry_run);
     ck_assert_str_eq(cfg->controller.provider_dir, CB_PKGLIBDIR "/providers");
     ck_assert_str_eq(cfg->controller.state_dir, CB_LOCALSTATEDIR "/lib/cloudburst");
-    ck_assert_double_eq(cfg->controller.ramp_fraction, 0.34);
+    ck_assert_double_eq(cfg->controller.ramp_fraction, 0.5);
     ck_assert_uint_eq(cfg->controller.idle_timeout, 0);
-    ck_assert_uint_eq(cfg->controller.idle_timeout_min, 300);
+    ck_assert_uint_eq(cfg->controller.idle_timeout_min, 120);
     ck_assert_uint_eq(cfg->controller.idle_timeout_max, 1800);
     ck_assert_uint_eq(cfg->controller.breaker_failures, 3);
     ck_assert_uint_eq(cfg->controller.breaker_backoff_min, 300);

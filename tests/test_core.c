@@ -72,6 +72,15 @@ static void setup(void)
     F.now = T0;
 }
 
+/* Small and large cost the same per core and hold one-core jobs with the
+ * same waste, so the tie-break (the smaller node) would pick small. Tests
+ * about something else that want one large node make large the cheaper per
+ * core, so they do not depend on the tie-break. Call before start(). */
+static void large_cheaper_per_core(void)
+{
+    F.flavors[0][0].cost_per_hour = 0.12; /* 0.06 per core vs large's 0.05 */
+}
+
 static void teardown(void)
 {
     cb_core_free(F.core);
@@ -301,6 +310,37 @@ static void drop_pool_node(const char *node)
         }
 }
 
+static void operator_event(enum cb_core_event_kind k, const char *node, bool force)
+{
+    event(k, node, CB_OK);
+    F.ev[F.n_ev - 1].force = force;
+}
+
+static const struct cb_core_record *transition_to(const char *node, enum cb_node_state to)
+{
+    for (size_t i = 0; i < F.out.n_records; i++) {
+        const struct cb_core_record *r = &F.out.records[i];
+        if (r->kind == CB_RECORD_TRANSITION && r->to == to && strcmp(r->node_id, node) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+static const struct cb_core_nondecision *nondecision_for(enum cb_core_reason r, const char *node)
+{
+    for (size_t i = 0; i < F.out.n_nondecisions; i++)
+        if (F.out.nondecisions[i].reason == r && strcmp(F.out.nondecisions[i].node_id, node) == 0)
+            return &F.out.nondecisions[i];
+    return NULL;
+}
+
+static struct cb_core_node_info info_of(const char *node)
+{
+    struct cb_core_node_info ni;
+    ck_assert_msg(cb_core_node_find(F.core, node, &ni) == 0, "node %s unknown", node);
+    return ni;
+}
+
 /* Boot `jobs` one-core jobs on alpha and bring the nodes to idle in the pool. */
 static void bring_up_idle(uint32_t n_jobs)
 {
@@ -389,8 +429,12 @@ END_TEST
 
 START_TEST(test_scale_from_zero_least_waste)
 {
+    /* 6 one-core 2.5 GiB jobs: one large holds all 6 (waste: 2 cpus and
+     * 1 GiB of 16), a small holds one (memory-bound, half its cpus and
+     * 1.5 GiB of 4 unused): least waste picks large although it is the
+     * bigger node at the same cost per core. */
     start();
-    jobs(1, 1024, 8, 3);        /* 8 one-core jobs: one large (no waste) beats 4 small */
+    jobs(1, 2560, 6, 3);
     decide();
     ck_assert_uint_eq(count_kind(CB_ACTION_BOOT), 1);
     const struct cb_core_action *b = action(CB_ACTION_BOOT, 0);
@@ -440,6 +484,45 @@ START_TEST(test_equal_waste_picks_cheaper_per_core)
     const struct cb_core_action *b = action(CB_ACTION_BOOT, 0);
     ck_assert_str_eq(F.clouds[0].flavors[b->flavor].name, "small");
     ck_assert_uint_eq(b->count, 4);
+}
+END_TEST
+
+START_TEST(test_equal_waste_and_cost_picks_smaller_node)
+{
+    /* 8 one-core 1 GiB jobs: small (2 per node) and large (8 per node) waste
+     * the same share and cost the same per core. The tie goes to the smaller
+     * node: 4 small, not 1 large, whatever the configuration order. */
+    start();
+    jobs(1, 1024, 8, 1);
+    decide();
+    ck_assert_uint_eq(count_kind(CB_ACTION_BOOT), 1);
+    const struct cb_core_action *b = action(CB_ACTION_BOOT, 0);
+    ck_assert_str_eq(F.clouds[0].flavors[b->flavor].name, "small");
+    ck_assert_uint_eq(b->count, 4);
+    ck_assert_uint_eq(F.out.unserved_jobs, 0);
+    cb_core_free(F.core);
+    F.core = NULL;
+    struct cb_core_flavor t = F.flavors[0][0];
+    F.flavors[0][0] = F.flavors[0][1];
+    F.flavors[0][1] = t;
+    start();
+    F.now += 10;
+    decide();
+    b = action(CB_ACTION_BOOT, 0);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_str_eq(F.clouds[0].flavors[b->flavor].name, "small");
+    ck_assert_uint_eq(b->flavor, 1);
+    ck_assert_uint_eq(b->count, 4);
+    /* A strictly lower cost per core still beats the tie-break. */
+    cb_core_free(F.core);
+    F.core = NULL;
+    F.flavors[0][1].cost_per_hour = 0.12;   /* small: 0.06 per core */
+    start();
+    F.now += 10;
+    decide();
+    b = action(CB_ACTION_BOOT, 0);
+    ck_assert_str_eq(F.clouds[0].flavors[b->flavor].name, "large");
+    ck_assert_uint_eq(b->count, 1);
 }
 END_TEST
 
@@ -581,6 +664,7 @@ END_TEST
 
 START_TEST(test_in_flight_capacity_counted_once)
 {
+    large_cheaper_per_core();
     start();
     jobs(1, 1024, 8, 1);
     decide();
@@ -670,6 +754,7 @@ END_TEST
 
 START_TEST(test_quota_error_tries_next_flavor_same_cycle)
 {
+    large_cheaper_per_core();   /* large first, small the fallback */
     start();
     jobs(2, 2048, 4, 3);
     decide();
@@ -799,6 +884,137 @@ START_TEST(test_join_timeout_and_bootstrap_failure)
     F.now += 1;
     decide();
     ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-1-0")->reason, CB_REASON_JOIN_TIMEOUT);
+}
+END_TEST
+
+START_TEST(test_latency_sampled_by_batch_index)
+{
+    /* One batch of 8: nodes 0..3 join after 100 s, nodes 4..7 (the
+     * stragglers) after 900 s. The learned break-even comes from the first
+     * nodes of the batch by index, not from the last ones to join. */
+    F.cfg.idle_timeout = 0;
+    F.cfg.idle_timeout_min = 60;
+    F.clouds[1].enabled = false;
+    start();
+    jobs(8, 16384, 8, 1);
+    decide();
+    ck_assert_uint_eq(booted(0), 8);
+    accept_boots();
+    run_all();
+    F.now += 100;
+    decide();
+    for (int i = 0; i < 4; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "cb-1-%d", i);
+        join_node(id, 0, 1, true);
+    }
+    decide();
+    ck_assert_uint_eq(cb_core_idle_timeout(F.core, 0), 100);
+    F.now += 800;
+    for (int i = 4; i < 8; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "cb-1-%d", i);
+        join_node(id, 0, 1, true);
+    }
+    decide();
+    ck_assert_int_eq(state_of("cb-1-7"), CB_NODE_BUSY);
+    ck_assert_uint_eq(cb_core_idle_timeout(F.core, 0), 100); /* not 900 */
+}
+END_TEST
+
+START_TEST(test_randomised_idle_timeout)
+{
+    /* Learned break-even B = 1000 s: each idle node waits its own T in
+     * [idle_timeout_min, B], drawn so that the mean is about B / (e - 1). */
+    F.cfg.idle_timeout = 0;
+    F.cfg.idle_timeout_min = 120;
+    F.cfg.idle_timeout_max = 1800;
+    F.clouds[1].enabled = false;
+    F.flavors[0][0].cost_per_hour = 0.12;
+    start();
+    struct cb_err err = CB_ERR_INIT;
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(cb_core_restore_latency(F.core, 0, 1000, &err), 0);
+    ck_assert_uint_eq(cb_core_idle_timeout(F.core, 0), 1000);
+    enum { N = 200 };
+    struct cb_core_node_info ni;
+    for (int i = 0; i < N; i++) {
+        memset(&ni, 0, sizeof ni);
+        snprintf(ni.batch_id, sizeof ni.batch_id, "cb-%d", i + 1);
+        snprintf(ni.node_id, sizeof ni.node_id, "cb-%d-0", i + 1);
+        snprintf(ni.instance_id, sizeof ni.instance_id, "i-%d", i);
+        ni.flavor = 1;
+        ni.state = CB_NODE_IDLE;
+        ni.requested_at = ni.booted_at = ni.running_at = ni.joined_at = T0 - 100;
+        ni.state_since = ni.idle_since = T0;
+        ni.drain_started_at = -1;
+        ck_assert_int_eq(cb_core_restore_node(F.core, &ni, &err), 0);
+        struct cb_instance *in = cb_instance_list_add(&F.lists[0]);
+        snprintf(in->id, sizeof in->id, "i-%d", i);
+        snprintf(in->node_id, sizeof in->node_id, "cb-%d-0", i + 1);
+        in->state = CB_INSTANCE_RUNNING;
+        join_node(ni.node_id, 0, 1, false);
+        F.supply.nodes[F.supply.n - 1].idle_since = T0;
+    }
+    int64_t at[N];
+    for (int i = 0; i < N; i++)
+        at[i] = -1;
+    size_t drained = 0, cycles = 0;
+    for (F.now = T0; F.now <= T0 + 1000 && drained < N; F.now += 10, cycles++) {
+        decide();
+        for (size_t a = 0; a < F.out.n_actions; a++) {
+            const struct cb_core_action *d = &F.out.actions[a];
+            if (d->kind != CB_ACTION_DRAIN)
+                continue;
+            ck_assert_int_eq(d->reason, CB_REASON_IDLE_TIMEOUT);
+            int k = atoi(d->node_id + 3) - 1;
+            ck_assert_int_eq(at[k], -1);
+            at[k] = F.now - T0;
+            drained++;
+        }
+    }
+    ck_assert_uint_eq(drained, N);  /* nobody waits longer than B */
+    double sum = 0;
+    int64_t lo = INT64_MAX, hi = 0;
+    size_t at_floor = 0;
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_ge(at[i], 120);
+        ck_assert_int_le(at[i], 1000);
+        sum += (double)at[i];
+        lo = at[i] < lo ? at[i] : lo;
+        hi = at[i] > hi ? at[i] : hi;
+        at_floor += at[i] == 120;
+    }
+    /* Mean B/(e-1) = 582 s, plus a little for draws below the floor and the
+     * 10 s steps; draws spread over the whole range. */
+    ck_assert_msg(sum / N > 520 && sum / N < 680, "mean idle timeout %.0f", sum / N);
+    ck_assert_int_le(lo, 150);
+    ck_assert_int_ge(hi, 950);
+    ck_assert_uint_gt(at_floor, 0);
+    ck_assert_uint_lt(at_floor, N / 4);
+    /* The draw is the node's own: a second core restored alike agrees. */
+    cb_core_free(F.core);
+    F.core = NULL;
+    start();
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(cb_core_restore_latency(F.core, 0, 1000, &err), 0);
+    memset(&ni, 0, sizeof ni);
+    snprintf(ni.batch_id, sizeof ni.batch_id, "cb-7");
+    snprintf(ni.node_id, sizeof ni.node_id, "cb-7-0");
+    ni.flavor = 1;
+    ni.state = CB_NODE_IDLE;
+    ni.requested_at = ni.booted_at = ni.running_at = ni.joined_at = T0 - 100;
+    ni.state_since = ni.idle_since = T0;
+    ni.drain_started_at = -1;
+    ck_assert_int_eq(cb_core_restore_node(F.core, &ni, &err), 0);
+    F.now = T0 + at[6] - 10;
+    decide();
+    ck_assert_ptr_null(action_for(CB_ACTION_DRAIN, "cb-7-0"));
+    ck_assert_int_eq(cb_core_next_deadline(F.core) <= T0 + at[6], 1);
+    F.now = T0 + at[6];
+    decide();
+    ck_assert_ptr_nonnull(action_for(CB_ACTION_DRAIN, "cb-7-0"));
+    (void)cycles;
 }
 END_TEST
 
@@ -967,6 +1183,7 @@ END_TEST
 START_TEST(test_preempted_stops_counting_at_once)
 {
     F.clouds[0].spot = true;
+    large_cheaper_per_core();
     start();
     bring_up_idle(8);
     jobs(1, 1024, 8, 1);
@@ -1029,6 +1246,7 @@ START_TEST(test_global_budget_and_month_wind_down)
     setup();
     F.clouds[0].budget_per_month = 100;
     F.clouds[0].billing = CB_CORE_BILLING_PER_HOUR;
+    large_cheaper_per_core();
     start();
     bring_up_idle(16);           /* two large: 0.80 / hour */
     join_all(true);
@@ -1055,6 +1273,7 @@ END_TEST
 
 START_TEST(test_cancel_drain_when_demand_returns)
 {
+    large_cheaper_per_core();
     start();
     bring_up_idle(8);
     F.now += 600;
@@ -1075,6 +1294,7 @@ END_TEST
 START_TEST(test_billing_hour_keeps_idle_node)
 {
     F.clouds[0].billing = CB_CORE_BILLING_PER_HOUR;
+    large_cheaper_per_core();
     start();
     bring_up_idle(8);       /* booted at T0 + 60 (accepted), idle since T0 + 180 */
     F.now = T0 + 180 + 600;
@@ -1282,6 +1502,7 @@ END_TEST
 
 START_TEST(test_join_from_booting_counted_once)
 {
+    large_cheaper_per_core();
     start();
     jobs(1, 1024, 8, 1);
     decide();
@@ -1452,15 +1673,60 @@ START_TEST(test_restore_draining_terminating_failed)
 }
 END_TEST
 
+START_TEST(test_restored_terminating_node_missing_ad_not_killed)
+{
+    /* Restarted while two nodes were terminating (their terminate calls may
+     * have been lost): one had run jobs, one never did. Neither is in the
+     * first pool snapshot after the restart; a missing ad is not proof that
+     * a node which ran jobs is empty now. */
+    start();
+    struct cb_err err = CB_ERR_INIT;
+    for (int k = 0; k < 2; k++) {
+        struct cb_core_node_info ni;
+        memset(&ni, 0, sizeof ni);
+        snprintf(ni.batch_id, sizeof ni.batch_id, "cb-%d", k + 1);
+        snprintf(ni.node_id, sizeof ni.node_id, "cb-%d-0", k + 1);
+        snprintf(ni.instance_id, sizeof ni.instance_id, "i-%d", k);
+        ni.state = CB_NODE_TERMINATING;
+        ni.flavor = 1;
+        ni.requested_at = ni.booted_at = ni.running_at = ni.joined_at = T0 - 7200;
+        ni.state_since = T0 - 60;
+        ni.idle_since = ni.drain_started_at = -1;
+        ni.ever_busy = k == 0;
+        ck_assert_int_eq(cb_core_restore_node(F.core, &ni, &err), 0);
+        struct cb_instance *in = cb_instance_list_add(&F.lists[0]);
+        snprintf(in->id, sizeof in->id, "i-%d", k);
+        snprintf(in->node_id, sizeof in->node_id, "cb-%d-0", k + 1);
+        in->state = CB_INSTANCE_RUNNING;
+    }
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-2-0")->reason,
+                     CB_REASON_TERMINATE_RETRY);
+    ck_assert_ptr_null(action_for(CB_ACTION_TERMINATE, "cb-1-0"));
+    ck_assert_int_eq(action_for(CB_ACTION_DRAIN, "cb-1-0")->reason, CB_REASON_TERMINATE_RETRY);
+    ck_assert_ptr_nonnull(nondecision_for(CB_REASON_DRAIN_WAIT, "cb-1-0"));
+    ck_assert_int_eq(cb_core_next_deadline(F.core), T0 + 600);
+    /* Away from the pool for lost_timeout: it has no startd, let alone a job. */
+    F.now = T0 + 599;
+    decide();
+    ck_assert_ptr_null(action_for(CB_ACTION_TERMINATE, "cb-1-0"));
+    F.now = T0 + 600;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-1-0")->reason,
+                     CB_REASON_TERMINATE_RETRY);
+}
+END_TEST
+
 START_TEST(test_cancel_drain_only_for_fitting_flavor)
 {
+    large_cheaper_per_core();   /* the drained node is large ... */
     start();
     bring_up_idle(8);           /* one large */
     F.now += 600;
     decide();
     ck_assert_uint_eq(count_kind(CB_ACTION_DRAIN), 1);
     event(CB_EVENT_DRAIN_STARTED, "cb-1-0", CB_OK);
-    jobs(1, 3072, 1, 1);        /* one small job: the plan wants a small node */
+    jobs(1, 3072, 1, 1);        /* ... one 3 GiB job wastes less on a small node */
     F.now += 10;
     decide();
     ck_assert_uint_eq(count_kind(CB_ACTION_CANCEL_DRAIN), 0);
@@ -1668,6 +1934,7 @@ END_TEST
 START_TEST(test_next_deadline_follows_the_nodes)
 {
     F.cfg.drain_timeout = 5000;
+    large_cheaper_per_core();
     start();
     bring_up_idle(8);           /* joined and idle at T0 + 180 */
     ck_assert_int_eq(cb_core_next_deadline(F.core), T0 + 180 + 600);
@@ -1689,6 +1956,358 @@ START_TEST(test_next_deadline_follows_the_nodes)
     ck_assert_int_eq(ni.drain_started_at, F.now);
     ck_assert_int_eq(cb_core_node_at(F.core, 1, &ni), -1);
     ck_assert_str_eq(ni.node_id, "");
+}
+END_TEST
+
+/* ---- operator requests (cloudburstctl drain / terminate) ---- */
+
+START_TEST(test_operator_drain_joined_nodes)
+{
+    F.cfg.drain_timeout = 7200;
+    large_cheaper_per_core();
+    start();
+    bring_up_idle(16);                  /* cb-1-0 and cb-1-1, large, idle */
+    join_node("cb-1-0", 0, 1, true);    /* one runs a job */
+    F.now += 30;
+    decide();
+    ck_assert_int_eq(state_of("cb-1-0"), CB_NODE_BUSY);
+    operator_event(CB_EVENT_OPERATOR_DRAIN, "cb-1-0", false);
+    operator_event(CB_EVENT_OPERATOR_DRAIN, "cb-1-1", false);
+    F.now += 30;
+    decide();
+    /* Both drained at once, busy or not, with the operator's reason on the
+     * action and on the ledger record tied to it; nothing terminated. */
+    for (int k = 0; k < 2; k++) {
+        const char *id = k == 0 ? "cb-1-0" : "cb-1-1";
+        const struct cb_core_action *d = action_for(CB_ACTION_DRAIN, id);
+        ck_assert_ptr_nonnull(d);
+        ck_assert_int_eq(d->reason, CB_REASON_OPERATOR_DRAIN);
+        ck_assert(!d->fast);
+        const struct cb_core_record *r = transition_to(id, CB_NODE_DRAINING);
+        ck_assert_ptr_nonnull(r);
+        ck_assert_int_eq(r->reason, CB_REASON_OPERATOR_DRAIN);
+        ck_assert_uint_eq(r->action, (size_t)(d - F.out.actions));
+        ck_assert(info_of(id).operator_drain);
+        ck_assert(!info_of(id).operator_terminate);
+    }
+    ck_assert_uint_eq(count_kind(CB_ACTION_TERMINATE), 0);
+    event(CB_EVENT_DRAIN_STARTED, "cb-1-0", CB_OK);
+    event(CB_EVENT_DRAIN_STARTED, "cb-1-1", CB_OK);
+    pool_node("cb-1-0")->draining = true;
+    pool_node("cb-1-1")->draining = true;
+    /* Demand returns that the drained nodes could serve: they are not
+     * un-drained; new nodes are booted instead. */
+    jobs(8, 16384, 2, 1);
+    F.now += 30;
+    decide();
+    ck_assert_uint_eq(count_kind(CB_ACTION_CANCEL_DRAIN), 0);
+    ck_assert_uint_eq(booted(0), 2);
+    ck_assert_uint_eq(F.out.clouds[0].nodes_joined, 0);
+    /* The idle one is empty and confirmed: terminated as drained. The busy
+     * one waits for its job. */
+    ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-1-1")->reason, CB_REASON_DRAINED);
+    ck_assert_ptr_null(action_for(CB_ACTION_TERMINATE, "cb-1-0"));
+    ck_assert_ptr_nonnull(nondecision_for(CB_REASON_DRAIN_WAIT, "cb-1-0"));
+    int64_t drained = F.now - 30;
+    /* Still busy later on: only drain_timeout ends it. */
+    no_jobs();
+    F.now = drained + 7199;
+    decide();
+    ck_assert_ptr_null(action_for(CB_ACTION_TERMINATE, "cb-1-0"));
+    ck_assert_uint_eq(count_kind(CB_ACTION_CANCEL_DRAIN), 0);
+    F.now = drained + 7200;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-1-0")->reason, CB_REASON_DRAIN_TIMEOUT);
+}
+END_TEST
+
+START_TEST(test_operator_drain_holds_a_draining_node)
+{
+    large_cheaper_per_core();
+    start();
+    bring_up_idle(8);
+    F.now += 600;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_DRAIN, "cb-1-0")->reason, CB_REASON_IDLE_TIMEOUT);
+    event(CB_EVENT_DRAIN_STARTED, "cb-1-0", CB_OK);
+    join_node("cb-1-0", 0, 1, true);    /* a job matched before the drain took */
+    pool_node("cb-1-0")->draining = true;
+    operator_event(CB_EVENT_OPERATOR_DRAIN, "cb-1-0", false);
+    jobs(8, 16384, 1, 1);               /* would cancel an idle-timeout drain */
+    F.now += 10;
+    decide();
+    ck_assert_uint_eq(count_kind(CB_ACTION_CANCEL_DRAIN), 0);
+    ck_assert_uint_eq(count_kind(CB_ACTION_DRAIN), 0);  /* already draining */
+    ck_assert_uint_eq(booted(0), 1);
+    ck_assert_int_eq(state_of("cb-1-0"), CB_NODE_DRAINING);
+    ck_assert(info_of("cb-1-0").operator_drain);
+    /* Empty: terminated as drained. */
+    join_node("cb-1-0", 0, 1, false);
+    pool_node("cb-1-0")->draining = true;
+    F.now += 10;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-1-0")->reason, CB_REASON_DRAINED);
+}
+END_TEST
+
+START_TEST(test_operator_terminate_drains_first)
+{
+    large_cheaper_per_core();
+    start();
+    bring_up_idle(8);
+    join_all(true);
+    F.now += 30;
+    decide();
+    operator_event(CB_EVENT_OPERATOR_TERMINATE, "cb-1-0", false);
+    F.now += 30;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_DRAIN, "cb-1-0")->reason, CB_REASON_OPERATOR_DRAIN);
+    ck_assert_ptr_null(action_for(CB_ACTION_TERMINATE, "cb-1-0"));
+    struct cb_core_node_info ni = info_of("cb-1-0");
+    ck_assert(ni.operator_drain && ni.operator_terminate && !ni.operator_force);
+    event(CB_EVENT_DRAIN_STARTED, "cb-1-0", CB_OK);
+    pool_node("cb-1-0")->draining = true;
+    F.now += 600;
+    decide();
+    ck_assert_uint_eq(count_kind(CB_ACTION_TERMINATE), 0); /* its job still runs */
+    ck_assert_ptr_nonnull(nondecision_for(CB_REASON_DRAIN_WAIT, "cb-1-0"));
+    join_node("cb-1-0", 0, 1, false);
+    pool_node("cb-1-0")->draining = true;
+    F.now += 30;
+    decide();
+    const struct cb_core_action *t = action_for(CB_ACTION_TERMINATE, "cb-1-0");
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->reason, CB_REASON_OPERATOR_TERMINATE);
+    ck_assert_int_eq(transition_to("cb-1-0", CB_NODE_TERMINATING)->reason,
+                     CB_REASON_OPERATOR_TERMINATE);
+}
+END_TEST
+
+START_TEST(test_operator_terminate_force_kills_at_once)
+{
+    large_cheaper_per_core();
+    start();
+    bring_up_idle(24);                  /* cb-1-0 .. cb-1-2 */
+    join_all(true);
+    F.now += 30;
+    decide();
+    /* A draining busy node too. */
+    operator_event(CB_EVENT_OPERATOR_DRAIN, "cb-1-2", false);
+    F.now += 30;
+    decide();
+    ck_assert_int_eq(state_of("cb-1-2"), CB_NODE_DRAINING);
+    /* Forced, even on a partial pool snapshot: the operator asked. */
+    F.supply.partial = true;
+    operator_event(CB_EVENT_OPERATOR_TERMINATE, "cb-1-0", true);
+    operator_event(CB_EVENT_OPERATOR_TERMINATE, "cb-1-2", true);
+    operator_event(CB_EVENT_OPERATOR_DRAIN, "cb-1-1", true); /* force means nothing here */
+    F.now += 30;
+    decide();
+    const struct cb_core_action *t = action_for(CB_ACTION_TERMINATE, "cb-1-0");
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->reason, CB_REASON_OPERATOR_TERMINATE);
+    ck_assert_str_eq(t->instance_id, "i-cb-1-0");
+    /* busy -> failed -> terminating, both recorded with the operator's reason */
+    ck_assert_int_eq(transition_to("cb-1-0", CB_NODE_FAILED)->reason,
+                     CB_REASON_OPERATOR_TERMINATE);
+    ck_assert_int_eq(transition_to("cb-1-0", CB_NODE_TERMINATING)->reason,
+                     CB_REASON_OPERATOR_TERMINATE);
+    ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-1-2")->reason,
+                     CB_REASON_OPERATOR_TERMINATE);
+    ck_assert_int_eq(action_for(CB_ACTION_DRAIN, "cb-1-1")->reason, CB_REASON_OPERATOR_DRAIN);
+    ck_assert_ptr_null(action_for(CB_ACTION_TERMINATE, "cb-1-1"));
+    ck_assert(info_of("cb-1-0").operator_force);
+    ck_assert(!info_of("cb-1-1").operator_force);
+    /* The terminate fails; the retry needs no snapshot and holds for no job. */
+    event(CB_EVENT_TERMINATE_FAILED, "cb-1-0", CB_ERR_TRANSIENT);
+    F.now += 30;
+    decide();
+    t = action_for(CB_ACTION_TERMINATE, "cb-1-0");
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->reason, CB_REASON_OPERATOR_TERMINATE);
+    ck_assert_ptr_null(action_for(CB_ACTION_DRAIN, "cb-1-0"));
+}
+END_TEST
+
+START_TEST(test_operator_request_for_starting_nodes)
+{
+    F.clouds[1].enabled = false;
+    large_cheaper_per_core();
+    start();
+    jobs(8, 16384, 3, 1);
+    decide();
+    ck_assert_uint_eq(booted(0), 3);    /* cb-1-0 .. cb-1-2, requested */
+    /* Asked out while still requested: no instance to terminate yet, and
+     * no capacity either: the demand boots a replacement at once. */
+    operator_event(CB_EVENT_OPERATOR_DRAIN, "cb-1-0", false);
+    F.now += 10;
+    decide();
+    ck_assert_uint_eq(count_kind(CB_ACTION_TERMINATE), 0);
+    ck_assert_ptr_nonnull(nondecision_for(CB_REASON_OPERATOR_TERMINATE, "cb-1-0"));
+    ck_assert_uint_eq(booted(0), 1);
+    ck_assert_uint_eq(F.out.clouds[0].nodes_in_flight, 3);
+    /* Its boot is accepted: terminated (it runs no job). */
+    struct cb_core_event *e = &F.ev[F.n_ev++];
+    memset(e, 0, sizeof *e);
+    e->kind = CB_EVENT_BOOT_ACCEPTED;
+    snprintf(e->node_id, sizeof e->node_id, "cb-1-0");
+    snprintf(e->instance_id, sizeof e->instance_id, "i-cb-1-0");
+    F.now += 10;
+    decide();
+    const struct cb_core_action *t = action_for(CB_ACTION_TERMINATE, "cb-1-0");
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->reason, CB_REASON_OPERATOR_TERMINATE);
+    ck_assert_str_eq(t->instance_id, "i-cb-1-0");
+    /* Booting/bootstrapping nodes: without force, a partial snapshot could
+     * hide that one joined and took a job, so they wait for a complete one. */
+    e = &F.ev[F.n_ev++];
+    memset(e, 0, sizeof *e);
+    e->kind = CB_EVENT_BOOT_ACCEPTED;
+    snprintf(e->node_id, sizeof e->node_id, "cb-1-1");
+    snprintf(e->instance_id, sizeof e->instance_id, "i-cb-1-1");
+    e = &F.ev[F.n_ev++];
+    memset(e, 0, sizeof *e);
+    e->kind = CB_EVENT_BOOT_ACCEPTED;
+    snprintf(e->node_id, sizeof e->node_id, "cb-1-2");
+    snprintf(e->instance_id, sizeof e->instance_id, "i-cb-1-2");
+    operator_event(CB_EVENT_OPERATOR_TERMINATE, "cb-1-1", false);
+    operator_event(CB_EVENT_OPERATOR_TERMINATE, "cb-1-2", false);
+    F.supply.partial = true;
+    no_jobs();
+    F.now += 10;
+    decide();
+    ck_assert_ptr_null(action_for(CB_ACTION_TERMINATE, "cb-1-1"));
+    ck_assert_ptr_nonnull(nondecision_for(CB_REASON_OPERATOR_TERMINATE, "cb-1-1"));
+    /* Complete snapshot: cb-1-2 joined meanwhile and runs a job, so it is
+     * drained, not killed; cb-1-1 has not joined and goes. */
+    F.supply.partial = false;
+    join_node("cb-1-2", 0, 1, true);
+    F.now += 10;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-1-1")->reason,
+                     CB_REASON_OPERATOR_TERMINATE);
+    ck_assert_ptr_null(action_for(CB_ACTION_TERMINATE, "cb-1-2"));
+    ck_assert_int_eq(action_for(CB_ACTION_DRAIN, "cb-1-2")->reason, CB_REASON_OPERATOR_DRAIN);
+    ck_assert_int_eq(state_of("cb-1-2"), CB_NODE_DRAINING);
+}
+END_TEST
+
+START_TEST(test_operator_drain_retried_and_force_skips_terminate_hold)
+{
+    F.cfg.drain_timeout = 3600;
+    large_cheaper_per_core();
+    start();
+    bring_up_idle(8);
+    join_all(true);
+    F.now += 30;
+    decide();
+    /* The drain command fails: the node stays in service, and the request,
+     * which is durable, is carried out again in the next decide. */
+    operator_event(CB_EVENT_OPERATOR_DRAIN, "cb-1-0", false);
+    F.now += 30;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_DRAIN, "cb-1-0")->reason, CB_REASON_OPERATOR_DRAIN);
+    event(CB_EVENT_DRAIN_FAILED, "cb-1-0", CB_ERR_TRANSIENT);
+    F.now += 30;
+    decide();
+    ck_assert_int_eq(transition_to("cb-1-0", CB_NODE_BUSY)->reason, CB_REASON_DRAIN_FAILED);
+    ck_assert_int_eq(action_for(CB_ACTION_DRAIN, "cb-1-0")->reason, CB_REASON_OPERATOR_DRAIN);
+    ck_assert_int_eq(state_of("cb-1-0"), CB_NODE_DRAINING);
+    /* A second node: its terminate failed and it has taken a job since, so
+     * the retry is held (drained first) ... */
+    jobs(8, 16384, 1, 1);
+    F.now += 30;
+    decide();
+    ck_assert_uint_eq(booted(0), 1);
+    accept_boots();
+    no_jobs();
+    F.now += 30;
+    decide();
+    run_all();
+    F.now += 30;
+    decide();
+    F.now += 1200;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-2-0")->reason, CB_REASON_JOIN_TIMEOUT);
+    event(CB_EVENT_TERMINATE_FAILED, "cb-2-0", CB_ERR_TRANSIENT);
+    join_node("cb-2-0", 0, 1, true);
+    F.now += 30;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_DRAIN, "cb-2-0")->reason, CB_REASON_TERMINATE_RETRY);
+    ck_assert_ptr_null(action_for(CB_ACTION_TERMINATE, "cb-2-0"));
+    /* ... until the operator forces it: terminated now, job or not. */
+    operator_event(CB_EVENT_OPERATOR_TERMINATE, "cb-2-0", true);
+    F.now += 30;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-2-0")->reason,
+                     CB_REASON_OPERATOR_TERMINATE);
+    ck_assert_ptr_null(nondecision_for(CB_REASON_DRAIN_WAIT, "cb-2-0"));
+}
+END_TEST
+
+START_TEST(test_operator_request_for_unknown_node)
+{
+    start();
+    bring_up_idle(8);
+    operator_event(CB_EVENT_OPERATOR_DRAIN, "cb-9-0", false);
+    operator_event(CB_EVENT_OPERATOR_TERMINATE, "nobody", true);
+    F.now += 10;
+    decide();
+    ck_assert_ptr_nonnull(nondecision_for(CB_REASON_UNKNOWN_NODE, "cb-9-0"));
+    ck_assert_ptr_nonnull(nondecision_for(CB_REASON_UNKNOWN_NODE, "nobody"));
+    ck_assert_uint_eq(F.out.n_actions, 0);
+    ck_assert_int_eq(state_of("cb-1-0"), CB_NODE_IDLE);
+    ck_assert_str_eq(cb_core_event_kind_name(CB_EVENT_OPERATOR_TERMINATE), "operator-terminate");
+    ck_assert_str_eq(cb_core_reason_name(CB_REASON_OPERATOR_DRAIN), "operator-drain");
+}
+END_TEST
+
+START_TEST(test_operator_hold_survives_restart)
+{
+    large_cheaper_per_core();
+    start();
+    bring_up_idle(8);
+    join_all(true);
+    F.now += 30;
+    decide();
+    operator_event(CB_EVENT_OPERATOR_TERMINATE, "cb-1-0", false);
+    F.now += 30;
+    decide();
+    struct cb_core_node_info saved = info_of("cb-1-0");
+    ck_assert_int_eq(saved.state, CB_NODE_DRAINING);
+    /* What the ledger keeps: the node's fields, operator marks included. */
+    cb_core_free(F.core);
+    F.core = NULL;
+    start();
+    struct cb_err err = CB_ERR_INIT;
+    ck_assert_int_eq(cb_core_restore_node(F.core, &saved, &err), 0);
+    /* A requested node restored with only the force mark gets the chain. */
+    struct cb_core_node_info req;
+    memset(&req, 0, sizeof req);
+    snprintf(req.node_id, sizeof req.node_id, "cb-7-0");
+    snprintf(req.batch_id, sizeof req.batch_id, "cb-7");
+    req.flavor = 1;
+    req.state = CB_NODE_REQUESTED;
+    req.requested_at = req.state_since = F.now - 10;
+    req.booted_at = req.running_at = req.joined_at = req.idle_since = req.drain_started_at = -1;
+    req.operator_force = true;
+    ck_assert_int_eq(cb_core_restore_node(F.core, &req, &err), 0);
+    struct cb_core_node_info back = info_of("cb-7-0");
+    ck_assert(back.operator_drain && back.operator_terminate && back.operator_force);
+    /* Demand returns: the held node is not un-drained. */
+    jobs(8, 16384, 1, 1);
+    F.now += 30;
+    decide();
+    ck_assert_uint_eq(count_kind(CB_ACTION_CANCEL_DRAIN), 0);
+    ck_assert_uint_eq(booted(0), 1);
+    /* Empty: the final terminate says why. */
+    join_node("cb-1-0", 0, 1, false);
+    pool_node("cb-1-0")->draining = true;
+    no_jobs();
+    F.now += 30;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-1-0")->reason,
+                     CB_REASON_OPERATOR_TERMINATE);
 }
 END_TEST
 
@@ -1763,6 +2382,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_scale_from_zero_least_waste);
     tcase_add_test(tc, test_least_waste_then_cost);
     tcase_add_test(tc, test_equal_waste_picks_cheaper_per_core);
+    tcase_add_test(tc, test_equal_waste_and_cost_picks_smaller_node);
     tcase_add_test(tc, test_ffd_mixes_shapes_in_planned_nodes);
     tcase_add_test(tc, test_no_fitting_flavor_never_boots);
     tcase_add_test(tc, test_cloud_mask_respected);
@@ -1777,6 +2397,8 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_boot_timeout_breaker_backoff);
     tcase_add_test(tc, test_join_timeout_and_bootstrap_failure);
     tcase_add_test(tc, test_learned_idle_timeout);
+    tcase_add_test(tc, test_latency_sampled_by_batch_index);
+    tcase_add_test(tc, test_randomised_idle_timeout);
     tcase_add_test(tc, test_busy_node_never_terminated_before_drain_timeout);
     tcase_add_test(tc, test_partial_observation_blocks_scale_down);
     tcase_add_test(tc, test_collector_ad_outlives_vm);
@@ -1799,6 +2421,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_global_month_budget_winds_all_clouds);
     tcase_add_test(tc, test_restore_draining_terminating_failed);
     tcase_add_test(tc, test_cancel_drain_only_for_fitting_flavor);
+    tcase_add_test(tc, test_restored_terminating_node_missing_ad_not_killed);
     tcase_add_test(tc, test_instance_error_and_preempt_by_instance);
     tcase_add_test(tc, test_bootstrap_failed_but_joined_is_kept);
     tcase_add_test(tc, test_extreme_inputs);
@@ -1807,6 +2430,14 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_unknown_instance_kept_on_partial_pool);
     tcase_add_test(tc, test_draining_busy_node_missing_once_is_not_killed);
     tcase_add_test(tc, test_next_deadline_follows_the_nodes);
+    tcase_add_test(tc, test_operator_drain_joined_nodes);
+    tcase_add_test(tc, test_operator_drain_holds_a_draining_node);
+    tcase_add_test(tc, test_operator_terminate_drains_first);
+    tcase_add_test(tc, test_operator_terminate_force_kills_at_once);
+    tcase_add_test(tc, test_operator_request_for_starting_nodes);
+    tcase_add_test(tc, test_operator_request_for_unknown_node);
+    tcase_add_test(tc, test_operator_drain_retried_and_force_skips_terminate_hold);
+    tcase_add_test(tc, test_operator_hold_survives_restart);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,7 +6,12 @@
  * that are sometimes stale or missing) is driven by a seeded PRNG. Two cores get the
  * same inputs in lockstep. After every step the test checks:
  *   - no node the world shows running a job is terminated, unless it has
- *     been draining for drain_timeout or its instance is in error;
+ *     been draining for drain_timeout, its instance is in error, or the
+ *     operator asked for a forced terminate of that very node;
+ *   - operator requests (drain, terminate, terminate --force, for live,
+ *     gone and unknown nodes) are honoured: a node asked out is never
+ *     un-drained, never counted as capacity, and its marks survive a
+ *     restart of both cores from their node tables (as from the ledger);
  *   - no max_nodes / max_cores / max_in_flight / max_boot_per_cycle or
  *     hour budget (per cloud and global) is exceeded;
  *   - capacity is never counted twice (each node at most once, never more
@@ -58,6 +63,7 @@ struct wnode {
     enum wphase phase;
     int64_t run_at, join_at, busy_until, dead_at, first_term_at;
     bool blackhole, error, busy, draining, preempted, in_pool;
+    bool op_force;              /* the operator asked for a forced terminate */
     uint32_t busy_cpus;
 };
 
@@ -74,6 +80,7 @@ struct world {
     size_t n_ev;
     struct cb_core_output out_a, out_b;
     uint64_t steps, actions, terminates, boots;
+    uint64_t op_requests, op_actions, restarts, forced_busy;
 };
 
 static void setup_world(struct world *w, uint64_t seed)
@@ -284,7 +291,6 @@ static void observe(struct world *w, struct observed *o, bool drain_phase)
          * node's very first appearance cannot be told from "not joined yet".) */
         if (!drain_phase && x->in_pool && chance(&w->seed, 2))
             continue;
-        w->nodes[i].in_pool = true;
         struct cb_pool_node *p = cb_supply_add(&o->supply);
         const struct cb_core_flavor *f = &w->flavors[x->cloud][x->flavor];
         snprintf(p->node_id, sizeof p->node_id, "%s", x->node_id);
@@ -375,6 +381,15 @@ static void check_output(struct world *w, const struct observed *o, bool paused,
             ck_assert_uint_eq(intents, 1);
             ck_assert_uint_eq(created, a->count);
         }
+        if (a->reason == CB_REASON_OPERATOR_DRAIN || a->reason == CB_REASON_OPERATOR_TERMINATE)
+            w->op_actions++;
+        if (a->kind == CB_ACTION_CANCEL_DRAIN) {
+            /* A node the operator asked out is never taken back into service. */
+            for (size_t k = 0; k < n_before; k++)
+                if (strcmp(before[k].node_id, a->node_id) == 0)
+                    ck_assert_msg(!before[k].operator_drain, "operator-held %s un-drained",
+                                  a->node_id);
+        }
         if (a->kind != CB_ACTION_TERMINATE)
             continue;
         w->terminates++;
@@ -393,8 +408,10 @@ static void check_output(struct world *w, const struct observed *o, bool paused,
          * is retried only after drain_timeout. */
         bool late_retry = a->reason == CB_REASON_TERMINATE_RETRY && x->first_term_at > 0 &&
                           w->now - x->first_term_at >= cfg->drain_timeout;
+        bool forced = a->reason == CB_REASON_OPERATOR_TERMINATE && x->op_force;
+        w->forced_busy += forced;
         ck_assert_msg(a->reason == CB_REASON_DRAIN_TIMEOUT ||
-                      a->reason == CB_REASON_INSTANCE_ERROR || late_retry,
+                      a->reason == CB_REASON_INSTANCE_ERROR || late_retry || forced,
                       "busy node %s terminated for %s", a->node_id,
                       cb_core_reason_name(a->reason));
         if (a->reason == CB_REASON_DRAIN_TIMEOUT) {
@@ -460,7 +477,8 @@ static void check_output(struct world *w, const struct observed *o, bool paused,
         struct cb_core_node_info ni;
         cb_core_node_at(w->a, i, &ni);
         enum cb_node_state st = ni.state;
-        if (!ni.preempted && (st == CB_NODE_REQUESTED || st == CB_NODE_BOOTING ||
+        if (!ni.preempted && !ni.operator_drain &&
+            (st == CB_NODE_REQUESTED || st == CB_NODE_BOOTING ||
                               st == CB_NODE_BOOTSTRAPPING || st == CB_NODE_IDLE ||
                               st == CB_NODE_BUSY))
             expect[ni.cloud]++;
@@ -515,10 +533,80 @@ static void same_output(const struct cb_core_output *x, const struct cb_core_out
     ck_assert_uint_eq(x->unserved_jobs, y->unserved_jobs);
 }
 
+/* The operator asks a node out (cloudburstctl drain/terminate [--force]): a
+ * node the world knows (live or long gone) or one nobody knows. */
+static void operator_request(struct world *w)
+{
+    bool terminate = chance(&w->seed, 50);
+    bool force = terminate && chance(&w->seed, 40);
+    const char *id = "nobody-1-0";
+    struct wnode *x = NULL;
+    size_t live = cb_core_node_count(w->a);
+    unsigned pick = (unsigned)below(&w->seed, 100);
+    if (live > 0 && pick < 75) {            /* a node the core has */
+        struct cb_core_node_info ni;
+        cb_core_node_at(w->a, below(&w->seed, live), &ni);
+        x = wfind(w, ni.node_id);
+    } else if (w->n > 0 && pick < 92) {     /* any node ever booted, often long gone */
+        x = &w->nodes[below(&w->seed, w->n)];
+    }
+    if (x != NULL)
+        id = x->node_id;
+    struct cb_core_event *ev =
+        push_event(w, terminate ? CB_EVENT_OPERATOR_TERMINATE : CB_EVENT_OPERATOR_DRAIN, id, CB_OK);
+    ev->force = force;
+    if (x != NULL && force)
+        x->op_force = true;
+    w->op_requests++;
+}
+
+/* Crash and restart: both cores are rebuilt from their node tables, which is
+ * what the ledger keeps (struct cb_core_node_info), and must come back with
+ * the same nodes, operator marks included. */
+static void restart(struct world *w)
+{
+    size_t n = cb_core_node_count(w->a);
+    struct cb_core_node_info *keep = calloc(n ? n : 1, sizeof *keep);
+    ck_assert_ptr_nonnull(keep);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(cb_core_node_at(w->a, i, &keep[i]), 0);
+    uint64_t seq = cb_core_batch_seq(w->a);
+    struct cb_err err = CB_ERR_INIT;
+    for (int k = 0; k < 2; k++) {
+        struct cb_core **c = k == 0 ? &w->a : &w->b;
+        cb_core_free(*c);
+        *c = NULL;
+        ck_assert_int_eq(cb_core_new(c, &w->cfg, &err), 0);
+        for (size_t i = 0; i < n; i++)
+            ck_assert_msg(cb_core_restore_node(*c, &keep[i], &err) == 0, "%s: %s", err.origin,
+                          err.msg);
+        cb_core_restore_batch_seq(*c, seq);
+    }
+    size_t live = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (keep[i].state == CB_NODE_GONE)
+            continue;
+        live++;
+        struct cb_core_node_info back;
+        ck_assert_int_eq(cb_core_node_find(w->a, keep[i].node_id, &back), 0);
+        ck_assert_int_eq(back.state, keep[i].state);
+        ck_assert_int_eq(back.operator_drain, keep[i].operator_drain);
+        ck_assert_int_eq(back.operator_terminate, keep[i].operator_terminate);
+        ck_assert_int_eq(back.operator_force, keep[i].operator_force);
+    }
+    ck_assert_uint_eq(cb_core_node_count(w->a), live);
+    free(keep);
+    w->restarts++;
+}
+
 static void step(struct world *w, bool drain_phase)
 {
     w->now += 10 + (int64_t)below(&w->seed, drain_phase ? 120 : 170);
     evolve(w, drain_phase);
+    if (!drain_phase && chance(&w->seed, 4))
+        operator_request(w);
+    if (!drain_phase && chance(&w->seed, 1))
+        restart(w);
     struct observed o;
     observe(w, &o, drain_phase);
     bool paused = !drain_phase && chance(&w->seed, 5);
@@ -540,6 +628,12 @@ static void step(struct world *w, bool drain_phase)
     same_output(&w->out_a, &w->out_b);
     ck_assert_int_eq(cb_core_next_deadline(w->a), cb_core_next_deadline(w->b));
     ck_assert(cb_core_next_deadline(w->a) > w->now);
+    /* Only a snapshot the core received can have shown it a node. */
+    for (size_t k = 0; in.supply != NULL && k < o.supply.n; k++) {
+        struct wnode *x = wfind(w, o.supply.nodes[k].node_id);
+        if (x != NULL)
+            x->in_pool = true;
+    }
     check_output(w, &o, paused, before, nb);
     free(before);
     w->n_ev = 0;
@@ -568,10 +662,13 @@ static void run_seed(uint64_t seed, int steps)
     ck_assert_uint_gt(w->terminates, 0);
     ck_assert_uint_ge(w->steps, (uint64_t)steps);
     if (getenv("CB_PROPS_VERBOSE") != NULL)
-        fprintf(stderr, "seed %llu: %llu steps, %llu actions, %llu boots, %llu terminates\n",
+        fprintf(stderr, "seed %llu: %llu steps, %llu actions, %llu boots, %llu terminates, "
+                "%llu operator requests -> %llu actions (%llu forced kills), %llu restarts\n",
                 (unsigned long long)seed, (unsigned long long)w->steps,
                 (unsigned long long)w->actions, (unsigned long long)w->boots,
-                (unsigned long long)w->terminates);
+                (unsigned long long)w->terminates, (unsigned long long)w->op_requests,
+                (unsigned long long)w->op_actions, (unsigned long long)w->forced_busy,
+                (unsigned long long)w->restarts);
     cb_core_free(w->a);
     cb_core_free(w->b);
     cb_core_output_free(&w->out_a);
@@ -592,11 +689,15 @@ int main(void)
     TCase *tc = tcase_create("random");
     tcase_set_timeout(tc, 600);
     /* 24 seeds (about 9,000 steps) in `make check`; CB_PROPS_SEEDS=N for a longer soak. */
-    int seeds = 24;
+    /* CB_PROPS_FIRST=K starts at seed K+1 (replays one failing seed quickly). */
+    int seeds = 24, first = 0;
     const char *env = getenv("CB_PROPS_SEEDS");
     if (env != NULL && atoi(env) > 0)
         seeds = atoi(env);
-    tcase_add_loop_test(tc, test_random_sequences, 0, seeds);
+    env = getenv("CB_PROPS_FIRST");
+    if (env != NULL && atoi(env) > 0)
+        first = atoi(env);
+    tcase_add_loop_test(tc, test_random_sequences, first, first + seeds);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);

@@ -211,6 +211,10 @@ static void check_invariants(const struct sim_trace *t, const struct sim_model *
     double used = core_hours(t);
     ck_assert_double_eq_tol(o.core_hours_used, used, 1e-6 * used + 1e-6);
     ck_assert_double_le(o.core_hours_fluid, o.core_hours_prov + 1e-9);
+    /* the oracle's VMs never boot, idle or drain: busy plus free cores of busy VMs */
+    ck_assert(o.ch_boot == 0 && o.ch_idle == 0 && o.ch_drain == 0);
+    ck_assert_double_eq_tol(o.ch_busy + o.ch_partial, o.core_hours_prov,
+                            1e-6 * o.core_hours_prov + 1e-6);
     for (size_t i = 0; i < sim_policy_count(); i++) {
         const struct sim_policy_ops *p = sim_policy_at(i);
         struct sim_result r;
@@ -234,6 +238,15 @@ static void check_invariants(const struct sim_trace *t, const struct sim_model *
         ck_assert_double_le(r.efficiency, 1 + 1e-9);
         ck_assert_uint_gt(r.boots, 0);
         ck_assert_uint_gt(r.n_samples, 1);
+        /* the breakdown accounts for every provisioned core-hour, once */
+        double parts = r.ch_boot + r.ch_idle + r.ch_partial + r.ch_drain + r.ch_busy;
+        ck_assert_msg(parts <= r.core_hours_prov * (1 + 1e-9) + 1e-6 &&
+                          parts >= r.core_hours_prov * (1 - 1e-9) - 1e-6,
+                      "%s on %s: breakdown %.6f != provisioned %.6f", p->name, t->name, parts,
+                      r.core_hours_prov);
+        ck_assert(r.ch_boot >= 0 && r.ch_idle >= 0 && r.ch_partial >= 0 && r.ch_drain >= 0);
+        /* busy cores ran the trace's jobs (and runs later killed, none here) */
+        ck_assert_double_eq_tol(r.ch_busy, used, 1e-6 * used + 1e-6);
         sim_result_free(&r);
     }
     sim_result_free(&o);
@@ -402,7 +415,7 @@ END_TEST
 START_TEST(test_policy_signatures)
 {
     static const struct { const char *name; double min_to_zero, max_to_zero; } sig[] = {
-        { "cloudburst", 300, 1800 },          /* learned idle timeout within [300, 1800] */
+        { "cloudburst", 120, 1800 },          /* learned idle timeout within [120, 1800] */
         { "cluster-autoscaler", 600, 1200 },  /* 10 min unneeded */
         { "glideinwms", 400, 1800 },          /* 400 s after the last job */
         { "csv2", 300, 900 },                 /* keep_alive 300 s, then retire */
@@ -529,8 +542,25 @@ START_TEST(test_compare_end_to_end)
     ck_assert_ptr_nonnull(strstr(js, "\"policy\": \"cloudburst\""));
     ck_assert_ptr_nonnull(strstr(js, "\"jobs_killed_by_scale_down\": 0"));
     free(js);
+    /* --breakdown adds the table of where the core-hours went */
+    snprintf(cmd, sizeof cmd,
+             "'%s/src/sim/cloudburst-sim' --policy cloudburst --breakdown --set idle_timeout=900 "
+             "gen:sparse 2>/dev/null",
+             bld ? bld : ".");
+    f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    bool bd_header = false, row = false;
+    while (fgets(line, sizeof line, f) != NULL) {
+        bd_header |= strstr(line, "booting") != NULL && strstr(line, "draining") != NULL;
+        row |= bd_header && strncmp(line, "cloudburst ", 11) == 0 && strstr(line, "%") != NULL;
+    }
+    ck_assert_int_eq(pclose(f), 0);
+    ck_assert(bd_header && row);
     /* bad usage and a malformed trace: exit 2 and 1, with the line in the message */
     snprintf(cmd, sizeof cmd, "'%s/src/sim/cloudburst-sim' --policy nosuch gen:burst 2>/dev/null",
+             bld ? bld : ".");
+    ck_assert_int_eq(WEXITSTATUS(system(cmd)), 2);
+    snprintf(cmd, sizeof cmd, "'%s/src/sim/cloudburst-sim' --set nosuch=1 gen:burst 2>/dev/null",
              bld ? bld : ".");
     ck_assert_int_eq(WEXITSTATUS(system(cmd)), 2);
     snprintf(cmd, sizeof cmd, "'%s/src/sim/cloudburst-sim' '%s' 2>&1", bld ? bld : ".",
@@ -541,6 +571,46 @@ START_TEST(test_compare_end_to_end)
     ck_assert_int_eq(WEXITSTATUS(pclose(f)), 1);
     ck_assert_ptr_nonnull(strstr(line, "bad-number.swf:4"));
     rmdir(dir);
+}
+END_TEST
+
+/* --set: cloudburst's knobs are parsed with their ranges and reach the core. */
+START_TEST(test_policy_knobs)
+{
+    struct sim_model m;
+    sim_model_defaults(&m);
+    struct cb_err err = CB_ERR_INIT;
+    ck_assert_int_eq(sim_model_set_knob(&m, "idle_timeout=3600", &err), 0);
+    ck_assert_int_eq(sim_model_set_knob(&m, "ramp_fraction=0.25", &err), 0);
+    ck_assert_int_eq(sim_model_set_knob(&m, "idle_timeout=2400", &err), 0); /* replaces */
+    ck_assert_uint_eq(m.n_knobs, 2);
+    static const char *const bad[] = {
+        "nosuch=1", "idle_timeout", "=5", "idle_timeout=", "idle_timeout=abc",
+        "idle_timeout=-1", "idle_timeout=1.5", "ramp_fraction=0", "ramp_fraction=2",
+        "idle_timeout_min=1e9", "batch_prefix=x",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cb_err_clear(&err);
+        ck_assert_msg(sim_model_set_knob(&m, bad[i], &err) == -1, "%s accepted", bad[i]);
+        ck_assert_int_eq(err.code, CB_ERR_INVALID);
+        ck_assert_msg(err.msg[0] != '\0', "%s: no message", bad[i]);
+    }
+    ck_assert_uint_eq(m.n_knobs, 2);
+    ck_assert_double_eq(m.knobs[0].value, 2400);
+    /* The fixed idle timeout reaches the core: the last node waits 40 min. */
+    struct sim_trace t;
+    ck_assert_int_eq(sim_trace_generate(&t, "sparse", 1, &err), 0);
+    struct sim_result r;
+    ck_assert_int_eq(sim_run(&t, &m, sim_policy_find("cloudburst"), &r, &err), 0);
+    ck_assert_double_ge(r.shrink_to_zero, 2400);
+    ck_assert_double_lt(r.shrink_to_zero, 2400 + 3 * 60);
+    sim_result_free(&r);
+    /* ... and a bad combination is the core's configuration error, not a crash. */
+    ck_assert_int_eq(sim_model_set_knob(&m, "idle_timeout_min=7200", &err), 0);
+    cb_err_clear(&err);
+    ck_assert_int_eq(sim_run(&t, &m, sim_policy_find("cloudburst"), &r, &err), -1);
+    ck_assert_str_eq(err.origin, "idle_timeout_min");
+    sim_trace_free(&t);
 }
 END_TEST
 
@@ -566,6 +636,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_static_workers_first);
     tcase_add_test(tc, test_per_hour_billing);
     tcase_add_test(tc, test_policy_signatures);
+    tcase_add_test(tc, test_policy_knobs);
     tcase_add_test(tc, test_compare_end_to_end);
     suite_add_tcase(s, tc);
     return s;

@@ -44,10 +44,10 @@ void cb_core_config_defaults(struct cb_core_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cbc_copy(cfg->batch_prefix, sizeof cfg->batch_prefix, "cb");
-    cfg->ramp_fraction = 0.34;
+    cfg->ramp_fraction = 0.5;
     cfg->ramp_floor = 1;
     cfg->idle_timeout = 0;
-    cfg->idle_timeout_min = 300;
+    cfg->idle_timeout_min = 120;
     cfg->idle_timeout_max = 1800;
     cfg->idle_timeout_prior = 600;
     cfg->idle_learn_factor = 1.0;
@@ -212,6 +212,8 @@ static const char *const reason_names[CB_REASON__COUNT] = {
     [CB_REASON_BILLING_HOUR] = "billing-hour",
     [CB_REASON_LISTING_STALE] = "listing-stale",
     [CB_REASON_UNKNOWN_NODE] = "unknown-node",
+    [CB_REASON_OPERATOR_DRAIN] = "operator-drain",
+    [CB_REASON_OPERATOR_TERMINATE] = "operator-terminate",
 };
 
 const char *cb_core_reason_name(enum cb_core_reason r)
@@ -251,6 +253,8 @@ const char *cb_core_event_kind_name(enum cb_core_event_kind k)
         [CB_EVENT_CANCEL_DRAIN_DONE] = "cancel-drain-done",
         [CB_EVENT_TERMINATE_DONE] = "terminate-done",
         [CB_EVENT_TERMINATE_FAILED] = "terminate-failed", [CB_EVENT_PREEMPTED] = "preempted",
+        [CB_EVENT_OPERATOR_DRAIN] = "operator-drain",
+        [CB_EVENT_OPERATOR_TERMINATE] = "operator-terminate",
     };
     return (unsigned)k < CB_EVENT__COUNT ? names[k] : "unknown";
 }
@@ -399,6 +403,48 @@ uint32_t cbc_idle_timeout(const struct cb_core *core, size_t cloud)
         t = cfg->idle_timeout_min;
     if (t > cfg->idle_timeout_max)
         t = cfg->idle_timeout_max;
+    return (uint32_t)t;
+}
+
+/* ln(x) for x in [1, e], without libm (the core links libc only):
+ * ln x = 2 atanh(z), z = (x - 1) / (x + 1) <= 0.47, a fast series. */
+static double ln_1_to_e(double x)
+{
+    double z = (x - 1) / (x + 1), z2 = z * z, term = z, sum = 0;
+    for (int k = 0; k < 40 && term > 1e-17; k++) {
+        sum += term / (2 * k + 1);
+        term *= z2;
+    }
+    return 2 * sum;
+}
+
+uint32_t cbc_node_idle_timeout(const struct cb_core *core, const struct core_node *n)
+{
+    const struct cb_core_config *cfg = &core->cfg;
+    uint32_t b = cbc_idle_timeout(core, n->i.cloud);
+    if (cfg->idle_timeout > 0)
+        return b;
+    /* Randomised ski rental (Karlin, Manasse, McGeoch, Owicki 1994): keep
+     * the node idle for T drawn with density e^(t/B) / (B (e - 1)) on
+     * [0, B], B the break-even (re-boot) time: expected cost at most
+     * e/(e-1) ~ 1.58 times the hindsight optimum, against 2 for always
+     * waiting B. The draw is the inverse CDF, T = B ln(1 + u (e - 1)), of a
+     * u in [0, 1) hashed from the node id: deterministic, fixed per node. */
+    uint64_t h = UINT64_C(1469598103934665603);
+    for (const char *p = n->i.node_id; *p; p++) {
+        h ^= (unsigned char)*p;
+        h *= UINT64_C(1099511628211);
+    }
+    h ^= h >> 33; /* FNV's low bits mix poorly: fold and scramble (murmur3 fmix) */
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    double u = (double)(h >> 11) * (1.0 / 9007199254740992.0);
+    const double e_minus_1 = 1.718281828459045;
+    double t = (double)b * ln_1_to_e(1 + u * e_minus_1);
+    if (t < cfg->idle_timeout_min)
+        t = cfg->idle_timeout_min;
+    if (t > b)
+        t = b;
     return (uint32_t)t;
 }
 
@@ -593,10 +639,13 @@ int cb_core_restore_node(struct cb_core *core, const struct cb_core_node_info *n
     if (n == NULL)
         return cbc_err(err, CB_ERR_INTERNAL, at, "out of memory");
     n->i = *node;
+    n->i.operator_terminate |= n->i.operator_force;
+    n->i.operator_drain |= n->i.operator_terminate;
     if (n->i.state == CB_NODE_DRAINING) {
         /* The drain command may or may not have run before the crash: the
          * node is treated as draining, and re-confirmed by the pool ad. */
-        n->drain_reason = CB_REASON_IDLE_TIMEOUT;
+        n->drain_reason = n->i.operator_drain ? CB_REASON_OPERATOR_DRAIN
+                                              : CB_REASON_IDLE_TIMEOUT;
         if (n->i.drain_started_at < 0)
             n->i.drain_started_at = n->i.state_since;
     }
@@ -604,6 +653,12 @@ int cb_core_restore_node(struct cb_core *core, const struct cb_core_node_info *n
         n->terminate_pending = false; /* re-issue: terminating twice is harmless */
         n->first_terminate_at = n->i.state_since;
     }
+    /* Whether it ran a job when last seen died with the old process: assume
+     * it may have, if it ever did, so a missing ad right after the restart
+     * is not taken for an empty node (a drained node's final terminate and a
+     * terminate retry both wait for lost_timeout of absence instead). */
+    if (n->i.state == CB_NODE_TERMINATING || n->i.state == CB_NODE_DRAINING)
+        n->last_seen_busy = n->i.ever_busy;
     if (n->i.state == CB_NODE_IDLE || n->i.state == CB_NODE_BUSY)
         n->idle_cpus = 0;               /* unknown until the pool is seen */
     uint64_t seq = batch_seq_of(core, node->batch_id);

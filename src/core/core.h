@@ -7,7 +7,8 @@
  *   It links against libc only (the files of src/core).
  * - Safe: a node the latest complete pool snapshot shows running a job is never
  *   terminated unless it has been draining for drain_timeout (or the cloud has
- *   already taken it away: preempted, error, vanished from a fresh listing).
+ *   already taken it away: preempted, error, vanished from a fresh listing; or
+ *   the operator asked for it: CB_EVENT_OPERATOR_TERMINATE with force).
  *   Incomplete observations (cb_demand.partial, cb_supply.partial, a cloud
  *   listing that is not fresh) never cause a drain, a termination or a node to
  *   be declared gone. Quotas, caps and budgets are never exceeded by a boot
@@ -45,6 +46,7 @@
 #define CB_CORE_PREFIX_MAX 24        /* batch id prefix, [a-z0-9-], without the NUL */
 #define CB_CORE_BATCH_ID_MAX 49      /* "<prefix>-<seq>", <= 48 chars + NUL */
 #define CB_CORE_LATENCY_SAMPLES 32   /* boot-to-join samples kept per cloud */
+#define CB_CORE_LATENCY_PER_BATCH 4  /* ... taken from the nodes 0..3 of each batch */
 #define CB_CORE_BOOT_LIMIT 1000      /* nodes per cloud per decide, whatever the config
                                       * says (cluster-autoscaler's cap per scale-up) */
 
@@ -93,12 +95,16 @@ struct cb_core_config {
     char batch_prefix[CB_CORE_PREFIX_MAX + 1]; /* "cb"; [a-z0-9-], starts with [a-z0-9] */
 
     /* ramp-up */
-    double ramp_fraction;       /* 0.34: share of the node gap requested per decide (0,1] */
+    double ramp_fraction;       /* 0.5: share of the node gap requested per decide (0,1] */
     uint32_t ramp_floor;        /* 1: nodes requested at least when the gap is > 0 */
 
     /* scale-down */
-    uint32_t idle_timeout;      /* 0 (learned): seconds idle before drain; >0 = fixed */
-    uint32_t idle_timeout_min;  /* 300: floor of the learned idle timeout */
+    uint32_t idle_timeout;      /* 0 (learned): seconds idle before drain; >0 = fixed. Learned:
+                                 * B = factor x median boot-to-join latency, within
+                                 * [min, max]; each node then waits its own T in
+                                 * [min, B] (randomised ski rental, docs/policy.md) */
+    uint32_t idle_timeout_min;  /* 120: floor of the learned idle timeout (two
+                                 * negotiator cycles) */
     uint32_t idle_timeout_max;  /* 1800: ceiling of the learned idle timeout */
     uint32_t idle_timeout_prior;/* 600: learned idle timeout before any latency sample */
     double idle_learn_factor;   /* 1.0: idle timeout = factor x median boot-to-join latency */
@@ -196,6 +202,11 @@ enum cb_core_reason {
     CB_REASON_BILLING_HOUR,         /* idle node kept: its paid hour is not over */
     CB_REASON_LISTING_STALE,        /* cloud listing not fresh: no gone/unknown decisions */
     CB_REASON_UNKNOWN_NODE,         /* an event named a node the core does not know: ignored */
+    /* actions, appended so that every earlier code keeps its value */
+    CB_REASON_OPERATOR_DRAIN,       /* drain: the operator asked (cloudburstctl drain) */
+    CB_REASON_OPERATOR_TERMINATE,   /* terminate: the operator asked (cloudburstctl terminate);
+                                     * also the drain/terminate of a node asked out before it
+                                     * joined */
     CB_REASON__COUNT
 };
 
@@ -225,6 +236,14 @@ struct cb_core_node_info {
     bool ever_busy;                     /* has run at least one job */
     bool preempted;                     /* spot interruption announced */
     bool adopted;                       /* not booted by this core */
+    /* Operator requests (CB_EVENT_OPERATOR_*), kept by the ledger so they
+     * survive a restart. operator_force implies operator_terminate, which
+     * implies operator_drain (cb_core_restore_node completes the chain). */
+    bool operator_drain;                /* asked out by the operator: no capacity, never
+                                         * un-drained, terminated once empty */
+    bool operator_terminate;            /* ... by a terminate request: the final terminate
+                                         * says operator-terminate */
+    bool operator_force;                /* ... with force: terminated at once, jobs or not */
 };
 
 /* ---- input --------------------------------------------------------------- */
@@ -242,6 +261,17 @@ enum cb_core_event_kind {
     CB_EVENT_TERMINATE_DONE,    /* node_id terminate call succeeded */
     CB_EVENT_TERMINATE_FAILED,  /* node_id terminate call failed: retried next decide */
     CB_EVENT_PREEMPTED,         /* node_id (or instance_id on cloud) announced as preempted */
+    /* Operator requests (cloudburstctl drain/terminate NODE). Durable in the
+     * node (cb_core_node_info.operator_*). A requested, booting or
+     * bootstrapping node runs no job: it is terminated as soon as it has an
+     * instance and a complete pool snapshot shows it has not joined (reason
+     * operator-terminate). Unknown or gone node: non-decision unknown-node. */
+    CB_EVENT_OPERATOR_DRAIN,    /* node_id: a joined node is drained (operator-drain), never
+                                 * un-drained by returning demand, and terminated once empty
+                                 * (drained) or after drain_timeout; a draining node is held so */
+    CB_EVENT_OPERATOR_TERMINATE,/* node_id: without force, as OPERATOR_DRAIN but the final
+                                 * terminate says operator-terminate; with force, TERMINATE
+                                 * now whatever the state (running jobs are killed) */
     CB_EVENT__COUNT
 };
 
@@ -252,6 +282,7 @@ struct cb_core_event {
     char instance_id[CB_ID_MAX];
     unsigned cloud;             /* for PREEMPTED by instance id */
     enum cb_errcode error;      /* for *_FAILED: quota, throttled, timeout, auth, ... */
+    bool force;                 /* OPERATOR_TERMINATE only: do not drain first */
 };
 
 /* One cloud's listing. fresh = listed during this cycle; a stale listing is
@@ -333,7 +364,8 @@ struct cb_core_record {
  *   amount = jobs that cloud could not take (they may have spilled to another);
  * - per cloud (damping): ramp, in-flight-cap, boot-per-cycle, paused;
  *   amount = nodes not booted this decide;
- * - per node (node_id set): drain-wait, billing-hour, unknown-node;
+ * - per node (node_id set): drain-wait, billing-hour, unknown-node,
+ *   operator-terminate (asked out, waits for its instance or a complete snapshot);
  * - global: partial-observation, listing-stale (cloud set), nothing-to-do. */
 struct cb_core_nondecision {
     enum cb_core_reason reason;
@@ -347,8 +379,9 @@ struct cb_core_nondecision {
 /* Per-cloud figures of one decide, for metrics and the property tests. */
 struct cb_core_cloud_stats {
     uint32_t nodes_live;        /* requested .. terminating, failed */
-    uint32_t nodes_in_flight;   /* requested, booting, bootstrapping (not preempted) */
-    uint32_t nodes_joined;      /* idle + busy, counted as capacity */
+    uint32_t nodes_in_flight;   /* requested, booting, bootstrapping (not preempted, not
+                                 * asked out by the operator) */
+    uint32_t nodes_joined;      /* idle + busy, counted as capacity (same exclusions) */
     uint32_t nodes_draining;
     uint32_t cores_live;        /* flavor cpus of live nodes */
     uint64_t capacity_nodes;    /* nodes whose capacity was counted against demand (each once) */

@@ -1,12 +1,13 @@
 /* core_decide: one decide cycle. The order is fixed and matters:
  *   1. spend accrual (the clock moved)        5. timeouts and failures
- *   2. events (results of earlier actions)    6. preemption
+ *   2. events (results of earlier actions)    6. preemption, operator requests
  *   3. cloud listings (what exists)           7. scale-up (core_plan.c)
  *   4. pool snapshot (what has joined, busy)  8. scale-down, budgets
  *                                                (core_scale_down.c)
  * Everything that could end a job (drain, terminate of a joined node) needs a
  * complete pool snapshot; everything that declares an instance gone or
- * unknown needs a fresh listing of its cloud.
+ * unknown needs a fresh listing of its cloud. The operator's own requests are
+ * the exception: a drain ends no job, and a forced terminate is meant to.
  */
 #include "core/core_internal.h"
 
@@ -251,7 +252,8 @@ static int apply_event(struct ctx *x, const struct cb_core_event *ev)
         if (s != CB_NODE_DRAINING)
             return 0;
         n->i.drain_started_at = -1;
-        return cbc_transition(x->core, x->out, n, n->seen_busy ? CB_NODE_BUSY : CB_NODE_IDLE,
+        /* Events come before this decide's pool snapshot: as last seen. */
+        return cbc_transition(x->core, x->out, n, n->last_seen_busy ? CB_NODE_BUSY : CB_NODE_IDLE,
                                CB_REASON_DRAIN_FAILED, CB_CORE_NONE, x->now, x->err);
     case CB_EVENT_CANCEL_DRAIN_DONE:
         return 0;
@@ -268,6 +270,17 @@ static int apply_event(struct ctx *x, const struct cb_core_event *ev)
         return 0;
     case CB_EVENT_PREEMPTED:
         n->i.preempted = true;
+        return 0;
+    case CB_EVENT_OPERATOR_TERMINATE:
+        /* Marks only: operator_requests() acts once the listings and the
+         * pool have said what state the node is really in. */
+        n->i.operator_terminate = true;
+        n->i.operator_force |= ev->force;
+        /* fall through */
+    case CB_EVENT_OPERATOR_DRAIN:
+        n->i.operator_drain = true;
+        if (s == CB_NODE_DRAINING)
+            n->drain_reason = CB_REASON_OPERATOR_DRAIN; /* held: never cancelled */
         return 0;
     default:
         return cbc_err(x->err, CB_ERR_INVALID, "event", "unknown event kind %d", (int)ev->kind);
@@ -459,8 +472,11 @@ static int reconcile_listings(struct ctx *x)
                     return -1;
                 continue;
             }
+            /* The grace covers clouds slow to list a new instance; a node we
+             * terminated and no longer see is gone (should it come back, the
+             * listing shows an unknown tagged instance, which is terminated). */
             int64_t since = n->i.booted_at >= 0 ? n->i.booted_at : n->i.requested_at;
-            if (x->now - since < cfg->listing_grace)
+            if (n->i.state != CB_NODE_TERMINATING && x->now - since < cfg->listing_grace)
                 continue;
             if (goto_gone(x, n, n->i.state == CB_NODE_TERMINATING ? CB_REASON_TERMINATED
                                                                   : CB_REASON_VANISHED) != 0)
@@ -475,6 +491,22 @@ static int reconcile_listings(struct ctx *x)
 
 /* ---- 4. the pool ---- */
 
+/* The node's index in its batch ("<batch_id>-<index>"), or UINT32_MAX. */
+static uint32_t batch_index(const struct core_node *n)
+{
+    size_t bl = strlen(n->i.batch_id);
+    const char *id = n->i.node_id;
+    if (bl == 0 || strncmp(id, n->i.batch_id, bl) != 0 || id[bl] != '-' || id[bl + 1] == '\0')
+        return UINT32_MAX;
+    uint32_t v = 0;
+    for (const char *p = id + bl + 1; *p; p++) {
+        if (*p < '0' || *p > '9' || v > UINT32_MAX / 10 - 1)
+            return UINT32_MAX;
+        v = v * 10 + (uint32_t)(*p - '0');
+    }
+    return v;
+}
+
 static int join(struct ctx *x, struct core_node *n, bool busy)
 {
     if (n->i.state == CB_NODE_REQUESTED && to_booting(x, n, CB_REASON_BOOT_FOUND, x->now) != 0)
@@ -488,7 +520,11 @@ static int join(struct ctx *x, struct core_node *n, bool busy)
         return -1;
     n->i.joined_at = x->now;
     n->i.idle_since = x->now;
-    if (!n->i.adopted && n->i.requested_at >= 0) {
+    /* Boot-to-join latency samples: the first CB_CORE_LATENCY_PER_BATCH
+     * nodes of each batch by index, not by the order they join. The last
+     * nodes of a large batch to join are its stragglers; sampling them would
+     * make the learned idle timeout the tail of the latency, not its median. */
+    if (!n->i.adopted && n->i.requested_at >= 0 && batch_index(n) < CB_CORE_LATENCY_PER_BATCH) {
         struct core_cloud *cl = &x->core->clouds[n->i.cloud];
         cl->lat[cl->lat_pos] = x->now - n->i.requested_at;
         cl->lat_pos = (cl->lat_pos + 1) % CB_CORE_LATENCY_SAMPLES;
@@ -518,6 +554,7 @@ static int match_supply(struct ctx *x)
             n->seen = true;
             n->seen_busy = busy;
             n->last_seen_busy = busy;
+            n->absent_since = -1;
             continue;
         }
         n->seen = true;
@@ -558,7 +595,8 @@ static int match_supply(struct ctx *x)
     for (size_t i = 0; i < core->n_nodes; i++) {
         struct core_node *n = &core->nodes[i];
         enum cb_node_state st = n->i.state;
-        if (!n->seen && (st == CB_NODE_IDLE || st == CB_NODE_BUSY || st == CB_NODE_DRAINING) &&
+        if (!n->seen && (st == CB_NODE_IDLE || st == CB_NODE_BUSY || st == CB_NODE_DRAINING ||
+                         st == CB_NODE_TERMINATING) &&
             n->absent_since < 0)
             n->absent_since = x->now;
     }
@@ -579,13 +617,19 @@ static int timeouts(struct ctx *x)
             if (n->terminate_done)
                 break;
             if (!n->terminate_pending || now - n->terminate_at >= cfg->boot_timeout) {
-                if (!x->supply_ok)
+                bool forced = n->i.operator_force;
+                if (!x->supply_ok && !forced)
                     break; /* a retry waits for a pool snapshot that can show a job */
                 /* The first terminate failed and the node has since taken a
                  * job (it joined late): drain it and hold the retry until it
                  * is empty or drain_timeout has passed. */
-                bool busy = n->seen ? n->seen_busy : n->last_seen_busy;
-                if (busy && now - n->first_terminate_at < cfg->drain_timeout) {
+                /* Not in this snapshot: as last seen, until it has been
+                 * away for lost_timeout (a missing ad is not an empty node). */
+                bool busy = n->seen ? n->seen_busy
+                                    : n->last_seen_busy &&
+                                          !(n->absent_since >= 0 &&
+                                            now - n->absent_since >= cfg->lost_timeout);
+                if (busy && !forced && now - n->first_terminate_at < cfg->drain_timeout) {
                     if (!n->retry_drain_sent) {
                         if (cbc_node_action(x->out, n, CB_ACTION_DRAIN,
                                              CB_REASON_TERMINATE_RETRY) == CB_CORE_NONE)
@@ -597,8 +641,9 @@ static int timeouts(struct ctx *x)
                         return cbc_oom(x);
                     break;
                 }
-                if (cbc_node_action(x->out, n, CB_ACTION_TERMINATE, CB_REASON_TERMINATE_RETRY) ==
-                    CB_CORE_NONE)
+                if (cbc_node_action(x->out, n, CB_ACTION_TERMINATE,
+                                     forced ? CB_REASON_OPERATOR_TERMINATE
+                                            : CB_REASON_TERMINATE_RETRY) == CB_CORE_NONE)
                     return cbc_oom(x);
                 n->terminate_pending = true;
                 n->terminate_at = now;
@@ -669,6 +714,60 @@ static int timeouts(struct ctx *x)
     return 0;
 }
 
+/* ---- 6b. operator requests ---- */
+
+/* Nodes the operator asked out (drain, terminate, terminate --force). Runs
+ * after the listings, the pool and the timeouts, so it sees each node's real
+ * state, and before planning, so their capacity is replaced in this decide. */
+static int operator_requests(struct ctx *x)
+{
+    struct cb_core *core = x->core;
+    for (size_t i = 0; i < core->n_nodes; i++) {
+        struct core_node *n = &core->nodes[i];
+        if (!n->i.operator_drain)
+            continue;
+        bool force = n->i.operator_force;
+        switch (n->i.state) {
+        case CB_NODE_REQUESTED:
+            /* No instance to terminate yet: the boot's answer or the listing
+             * gives it one (or closes it). Capacity: none (core_plan.c). */
+            if (cbc_out_nondecision(x->out, CB_REASON_OPERATOR_TERMINATE, n->i.cloud, n->i.flavor,
+                                     CB_CORE_NONE, n->i.node_id, 0) != 0)
+                return cbc_oom(x);
+            break;
+        case CB_NODE_BOOTING:
+        case CB_NODE_BOOTSTRAPPING:
+            /* It runs no job, unless it joined and took one since the last
+             * complete snapshot: without force, wait for one. */
+            if (force || x->supply_ok) {
+                if (cbc_terminate_node(x, n, CB_REASON_OPERATOR_TERMINATE) != 0)
+                    return -1;
+            } else if (cbc_out_nondecision(x->out, CB_REASON_OPERATOR_TERMINATE, n->i.cloud,
+                                            n->i.flavor, CB_CORE_NONE, n->i.node_id, 0) != 0) {
+                return cbc_oom(x);
+            }
+            break;
+        case CB_NODE_IDLE:
+        case CB_NODE_BUSY:
+            if (force) {
+                if (cbc_terminate_node(x, n, CB_REASON_OPERATOR_TERMINATE) != 0)
+                    return -1;
+            } else if (cbc_drain_node(x, n, CB_REASON_OPERATOR_DRAIN, false) != 0) {
+                return -1;
+            }
+            break;
+        case CB_NODE_DRAINING:
+            n->drain_reason = CB_REASON_OPERATOR_DRAIN;
+            if (force && cbc_terminate_node(x, n, CB_REASON_OPERATOR_TERMINATE) != 0)
+                return -1;
+            break;
+        default:
+            break; /* terminating (timeouts() honours force), failed, gone */
+        }
+    }
+    return 0;
+}
+
 /* ---- stats and the next deadline ---- */
 
 static void stats(struct ctx *x)
@@ -682,9 +781,9 @@ static void stats(struct ctx *x)
             continue;
         st->nodes_live++;
         st->cores_live += core->clouds[n->i.cloud].flavors[n->i.flavor].cpus;
-        if (cbc_node_in_flight(n) && !n->i.preempted)
+        if (cbc_node_in_flight(n) && !n->i.preempted && !n->i.operator_drain)
             st->nodes_in_flight++;
-        if ((s == CB_NODE_IDLE || s == CB_NODE_BUSY) && !n->i.preempted)
+        if ((s == CB_NODE_IDLE || s == CB_NODE_BUSY) && !n->i.preempted && !n->i.operator_drain)
             st->nodes_joined++;
         if (s == CB_NODE_DRAINING)
             st->nodes_draining++;
@@ -725,7 +824,7 @@ static int64_t deadline(const struct cb_core *core, int64_t now)
         case CB_NODE_IDLE:
         case CB_NODE_BUSY:
             if (n->i.state == CB_NODE_IDLE && n->i.idle_since >= 0) {
-                int64_t t = n->i.idle_since + cbc_idle_timeout(core, n->i.cloud);
+                int64_t t = n->i.idle_since + cbc_node_idle_timeout(core, n);
                 if (core->clouds[n->i.cloud].c.billing == CB_CORE_BILLING_PER_HOUR && t <= now)
                     t = cbc_paid_hour_end(n, now) - cfg->billing_margin;
                 soonest(&d, t, now);
@@ -741,6 +840,8 @@ static int64_t deadline(const struct cb_core *core, int64_t now)
         case CB_NODE_TERMINATING:
             if (!n->terminate_done)
                 soonest(&d, n->terminate_at + cfg->boot_timeout, now);
+            if (!n->terminate_done && n->absent_since >= 0)
+                soonest(&d, n->absent_since + cfg->lost_timeout, now);
             break;
         default:
             break;
@@ -827,6 +928,8 @@ int cb_core_decide(struct cb_core *core, const struct cb_core_input *in,
         rc = match_supply(&x);
     if (rc == 0)
         rc = timeouts(&x);
+    if (rc == 0)
+        rc = operator_requests(&x);
     if (rc == 0)
         rc = cbc_plan(core, in, out, err);
     if (rc == 0)

@@ -78,7 +78,9 @@ int cbc_hash_rebuild(struct cb_core *core);
 struct core_node *cbc_node_add(struct cb_core *core, const char *node_id); /* NULL on ENOMEM */
 void cbc_compact(struct cb_core *core);
 int cbc_month_key(int64_t t);
-uint32_t cbc_idle_timeout(const struct cb_core *core, size_t cloud);
+uint32_t cbc_idle_timeout(const struct cb_core *core, size_t cloud); /* B: fixed or learned */
+/* The node's own idle timeout: fixed, or drawn in [idle_timeout_min, B]. */
+uint32_t cbc_node_idle_timeout(const struct cb_core *core, const struct core_node *n);
 void cbc_breaker_failure(struct cb_core *core, size_t cloud, size_t flavor, int64_t now);
 void cbc_breaker_success(struct cb_core *core, size_t cloud, size_t flavor);
 bool cbc_breaker_open(const struct cb_core *core, size_t cloud, size_t flavor, int64_t now);

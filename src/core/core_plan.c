@@ -4,8 +4,8 @@
  *
  * 1. Capacity already counted: the free resources of joined nodes (idle
  *    cpus/memory/disk from the pool) and the whole flavor of every node still
- *    in flight. Each node contributes exactly one of the two; draining and
- *    preempted nodes contribute nothing.
+ *    in flight. Each node contributes exactly one of the two; draining,
+ *    preempted and operator-held nodes contribute nothing.
  * 2. Job shapes, largest first (cpus, memory, disk: first-fit decreasing),
  *    take existing capacity of their eligible clouds (a fluid approximation
  *    per cloud, guarded by the largest free hole so a shape never counts on
@@ -130,7 +130,7 @@ static void count_capacity(struct plan *p)
             burn[n->i.cloud] += f->cost_per_hour;
         if (cbc_node_in_flight(n))
             p->inflight_cf[n->i.cloud * p->nf + n->i.flavor]++;
-        if (n->i.preempted || !cb_node_state_counts_as_capacity(s))
+        if (n->i.preempted || n->i.operator_drain || !cb_node_state_counts_as_capacity(s))
             continue;
         if (cbc_node_in_flight(n)) {
             p->rooms[n->i.cloud].in_flight++;
@@ -376,12 +376,15 @@ static int plan_new(struct plan *p, size_t shape, const struct cb_job_shape *s, 
             double waste = ((double)(fl->cpus - used * s->cpus) / fl->cpus +
                             (double)(fl->memory_mb - used * s->memory_mb) / fl->memory_mb) / 2;
             double cpc = fl->cost_per_hour / fl->cpus;
-            /* Least waste, then cost per core-hour, then fewer nodes
-             * (fewer boots and API calls), then configuration order. */
+            /* Least waste, then cost per core-hour, then the SMALLER node
+             * (fewer jobs per node), then configuration order. A small node
+             * empties as soon as its few jobs end, so it is given back
+             * sooner, and the last node of a burst over-provisions less;
+             * measured in docs/policy.md ("Flavor tie-break"). */
             bool tie_w = waste <= best_waste + 1e-9 && waste >= best_waste - 1e-9;
             bool tie_c = cpc <= best_cpc * (1 + 1e-9) && cpc >= best_cpc * (1 - 1e-9);
             if (best == CB_CORE_NONE || waste < best_waste - 1e-9 ||
-                (tie_w && cpc < best_cpc && !tie_c) || (tie_w && tie_c && q > best_q)) {
+                (tie_w && cpc < best_cpc && !tie_c) || (tie_w && tie_c && q < best_q)) {
                 best = f;
                 best_waste = waste;
                 best_cpc = cpc;
@@ -516,7 +519,8 @@ static int cancel_drains(struct plan *p, size_t c, uint64_t *gap, struct cb_err 
         struct core_node *n = &core->nodes[i];
         /* Only a node of a flavor the plan wants: its room fits those jobs. */
         if (n->i.cloud != c || n->i.state != CB_NODE_DRAINING || n->i.preempted ||
-            n->drain_reason != CB_REASON_IDLE_TIMEOUT || p->planned[c * p->nf + n->i.flavor] == 0)
+            n->i.operator_drain || n->drain_reason != CB_REASON_IDLE_TIMEOUT ||
+            p->planned[c * p->nf + n->i.flavor] == 0)
             continue;
         size_t idx = cbc_node_action(p->out, n, CB_ACTION_CANCEL_DRAIN,
                                       CB_REASON_DEMAND_RETURNED);

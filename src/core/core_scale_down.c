@@ -30,7 +30,8 @@ static int drain_down(struct ctx *x, struct core_node *n)
                                 x->now - n->absent_since >= cfg->lost_timeout);
     bool confirmed = n->drain_confirmed || n->seen_draining || !n->seen;
     if (empty && confirmed)
-        return cbc_terminate_node(x, n, CB_REASON_DRAINED);
+        return cbc_terminate_node(x, n, n->i.operator_terminate ? CB_REASON_OPERATOR_TERMINATE
+                                                                : CB_REASON_DRAINED);
     if (n->i.drain_started_at >= 0 && x->now - n->i.drain_started_at >= cfg->drain_timeout)
         return cbc_terminate_node(x, n, CB_REASON_DRAIN_TIMEOUT);
     return cbc_out_nondecision(x->out, CB_REASON_DRAIN_WAIT, n->i.cloud, n->i.flavor,
@@ -155,7 +156,7 @@ int cbc_scale_down(struct ctx *x)
         /* Idle means idle in this snapshot: an absent ad says nothing. */
         if (st != CB_NODE_IDLE || n->i.idle_since < 0 || !n->seen)
             continue;
-        uint32_t to = cbc_idle_timeout(core, n->i.cloud);
+        uint32_t to = cbc_node_idle_timeout(core, n);
         if (x->now - n->i.idle_since < to)
             continue;
         if (core->clouds[n->i.cloud].c.billing == CB_CORE_BILLING_PER_HOUR &&

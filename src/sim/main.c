@@ -22,6 +22,8 @@ static void usage(FILE *f)
           "  --list                   list the policies and what each follows\n"
           "  --svg FILE               write the plot (queue, cores busy, cores provisioned)\n"
           "  --json                   JSON instead of the table\n"
+          "  --breakdown              also where the core-hours went (booting, idle,\n"
+          "                           partial, draining, busy)\n"
           "  --seed N                 PRNG seed (default 1)\n"
           "  --format swf|gwf|json|af trace format (default: from the file name)\n"
           "  --slice SECONDS          replay only jobs submitted in the first SECONDS\n"
@@ -43,6 +45,9 @@ static void usage(FILE *f)
           "  --cloud-share F          exclusive mode: share of jobs that ask (1.0)\n"
           "  --negotiator S           negotiator cycle (60)\n"
           "  --cycle S                cloudburst's controller.cycle_interval (60)\n"
+          "cloudburst policy:\n"
+          "  --set KNOB=VALUE         change one of cloudburst's numeric knobs from its\n"
+          "                           default (docs/policy.md), e.g. idle_timeout=900\n"
           "  --help\n",
           f);
 }
@@ -64,7 +69,7 @@ static int num(const char *opt, const char *s, double lo, double hi, double *out
 
 enum { O_COMPARE = 256, O_POLICY, O_SVG, O_JSON, O_SEED, O_FORMAT, O_SLICE, O_DEMO, O_BMED, O_BP90,
        O_APILAT, O_BH, O_APIERR, O_BILL, O_SPOT, O_QUOTA, O_SNODES, O_SCPUS, O_MODE, O_SHARE, O_NEG,
-       O_HELP, O_LIST, O_MAXFL, O_CYCLE };
+       O_HELP, O_LIST, O_MAXFL, O_CYCLE, O_BREAKDOWN, O_SET };
 
 int main(int argc, char **argv)
 {
@@ -82,23 +87,35 @@ int main(int argc, char **argv)
         { "negotiator", required_argument, NULL, O_NEG }, { "help", no_argument, NULL, O_HELP },
         { "list", no_argument, NULL, O_LIST }, { "max-flavor-cpus", required_argument, NULL, O_MAXFL },
         { "cycle", required_argument, NULL, O_CYCLE },
+        { "breakdown", no_argument, NULL, O_BREAKDOWN },
+        { "set", required_argument, NULL, O_SET },
         { NULL, 0, NULL, 0 },
     };
     struct sim_model m;
     sim_model_defaults(&m);
     struct sim_cloud *c = &m.clouds[0];
     const char *compare = "all", *svg = NULL;
-    bool json = false, demo = false;
+    bool json = false, demo = false, breakdown = false;
     enum sim_trace_format fmt = SIM_FMT_AUTO;
     double slice = 0, v;
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        const char *name = o >= O_COMPARE && o <= O_CYCLE ? opts[o - O_COMPARE].name : "?";
+        const char *name = o >= O_COMPARE && o <= O_SET ? opts[o - O_COMPARE].name : "?";
         switch (o) {
         case O_COMPARE: compare = optarg; break;
         case O_POLICY: compare = optarg; break;
         case O_SVG: svg = optarg; break;
         case O_JSON: json = true; break;
+        case O_BREAKDOWN: breakdown = true; break;
+        case O_SET: {
+            struct cb_err kerr = CB_ERR_INIT;
+            char kb[700];
+            if (sim_model_set_knob(&m, optarg, &kerr) != 0) {
+                fprintf(stderr, "cloudburst-sim: --set: %s\n", cb_err_format(&kerr, kb, sizeof kb));
+                return 2;
+            }
+            break;
+        }
         case O_DEMO: demo = true; break;
         case O_HELP: usage(stdout); return 0;
         case O_LIST:
@@ -226,6 +243,8 @@ int main(int argc, char **argv)
             sim_print_json(stdout, t.name, &m, res, nres);
         else
             sim_print_table(stdout, t.name, res, nres);
+        if (breakdown && !json)
+            sim_print_breakdown(stdout, res, nres);
         if (svg != NULL) {
             if (sim_write_svg(svg, t.name, res, nres, &err) != 0) {
                 fprintf(stderr, "cloudburst-sim: %s\n", cb_err_format(&err, eb, sizeof eb));

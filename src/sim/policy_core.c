@@ -14,8 +14,82 @@
 #include "cb_text.h"
 #include "core/core.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The numeric knobs of struct cb_core_config a simulation may change, with
+ * the range cb_core_config_check() and the configuration schema accept. */
+static const struct knob_def {
+    const char *name;
+    double lo, hi;
+    size_t off;
+    bool is_double;
+} knob_defs[] = {
+#define K(n, lo, hi) { #n, lo, hi, offsetof(struct cb_core_config, n), false }
+#define KD(n, lo, hi) { #n, lo, hi, offsetof(struct cb_core_config, n), true }
+    KD(ramp_fraction, 0.001, 1), K(ramp_floor, 0, 100000), K(idle_timeout, 0, 604800),
+    K(idle_timeout_min, 1, 604800), K(idle_timeout_max, 1, 604800),
+    K(idle_timeout_prior, 0, 604800), KD(idle_learn_factor, 0.01, 100),
+    K(drain_timeout, 1, 2592000), K(max_lifetime, 0, 31536000), K(billing_margin, 0, 3600),
+    K(boot_timeout, 1, 86400), K(join_timeout, 1, 86400), K(lost_timeout, 1, 86400),
+#undef K
+#undef KD
+};
+
+int sim_model_set_knob(struct sim_model *m, const char *assignment, struct cb_err *err)
+{
+    char name[64];
+    const char *eq = strchr(assignment, '=');
+    size_t len = eq != NULL ? (size_t)(eq - assignment) : 0;
+    if (eq == NULL || len == 0 || len >= sizeof name)
+        return cb_err_set(err, CB_ERR_INVALID, "--set", "expected NAME=VALUE");
+    memcpy(name, assignment, len);
+    name[len] = '\0';
+    char shown[64];
+    cb_sanitize(shown, sizeof shown, name);
+    for (size_t i = 0; i < sizeof knob_defs / sizeof knob_defs[0]; i++) {
+        const struct knob_def *k = &knob_defs[i];
+        if (strcmp(k->name, name) != 0)
+            continue;
+        char *end;
+        double v = strtod(eq + 1, &end);
+        if (eq[1] == '\0' || *end != '\0' || !(v >= k->lo && v <= k->hi))
+            return cb_err_set(err, CB_ERR_INVALID, shown, "must be a number in [%g, %g]", k->lo,
+                              k->hi);
+        if (!k->is_double && v != (double)(uint32_t)v)
+            return cb_err_set(err, CB_ERR_INVALID, shown, "must be a whole number");
+        for (size_t j = 0; j < m->n_knobs; j++)
+            if (strcmp(m->knobs[j].name, k->name) == 0) {
+                m->knobs[j].value = v;
+                return 0;
+            }
+        if (m->n_knobs == SIM_MAX_KNOBS)
+            return cb_err_set(err, CB_ERR_INVALID, shown, "at most %d knobs", SIM_MAX_KNOBS);
+        cb_strlcpy(m->knobs[m->n_knobs].name, k->name, sizeof m->knobs[m->n_knobs].name);
+        m->knobs[m->n_knobs++].value = v;
+        return 0;
+    }
+    return cb_err_set(err, CB_ERR_INVALID, shown, "not a knob cloudburst-sim can set "
+                      "(docs/policy.md lists them)");
+}
+
+static void apply_knobs(struct cb_core_config *cfg, const struct sim_model *m)
+{
+    for (size_t j = 0; j < m->n_knobs; j++)
+        for (size_t i = 0; i < sizeof knob_defs / sizeof knob_defs[0]; i++) {
+            const struct knob_def *k = &knob_defs[i];
+            if (strcmp(k->name, m->knobs[j].name) != 0)
+                continue;
+            char *p = (char *)cfg + k->off;
+            if (k->is_double)
+                memcpy(p, &m->knobs[j].value, sizeof(double));
+            else {
+                uint32_t u = (uint32_t)m->knobs[j].value;
+                memcpy(p, &u, sizeof u);
+            }
+        }
+}
 
 struct pc {
     struct cb_core *core;
@@ -66,6 +140,7 @@ static int pc_init(void **state, const struct sim_model *m, struct cb_err *err)
     cfg.clouds = cl;
     cfg.n_clouds = m->n_clouds;
     cfg.bootstrap_ssh = false; /* cloud-init contextualisation: the node joins by itself */
+    apply_knobs(&cfg, m);
     if (cb_core_new(&p->core, &cfg, err) != 0) {
         free(p);
         return -1;

@@ -58,6 +58,28 @@ void sim_print_table(FILE *f, const char *trace_name, const struct sim_result *r
     }
 }
 
+void sim_print_breakdown(FILE *f, const struct sim_result *r, size_t n)
+{
+    const struct sim_result *o = find_oracle(r, n);
+    fprintf(f, "core-hours provisioned, by what the cores were doing (share of the total; "
+               "x oracle: over the oracle's total)\n");
+    fprintf(f, "%-18s %11s %13s %13s %13s %13s %13s\n", "policy", "core-h-prov", "booting",
+            "idle", "partial", "draining", "busy");
+    for (size_t i = 0; i < n; i++) {
+        const struct sim_result *x = &r[i];
+        double part[5] = { x->ch_boot, x->ch_idle, x->ch_partial, x->ch_drain, x->ch_busy };
+        char cell[5][32];
+        for (int k = 0; k < 5; k++)
+            snprintf(cell[k], sizeof cell[k], "%.0f %3.0f%%", part[k],
+                     x->core_hours_prov > 0 ? 100 * part[k] / x->core_hours_prov : 0);
+        fprintf(f, "%-18s %11.0f %13s %13s %13s %13s %13s", x->policy, x->core_hours_prov,
+                cell[0], cell[1], cell[2], cell[3], cell[4]);
+        if (o != NULL && o->core_hours_prov > 0 && !x->oracle)
+            fprintf(f, "  x%.2f", x->core_hours_prov / o->core_hours_prov);
+        fputc('\n', f);
+    }
+}
+
 /* Doubles printed with three decimals, not 17 significant digits. */
 static json_object *jd(double v)
 {
@@ -92,6 +114,13 @@ void sim_print_json(FILE *f, const char *trace_name, const struct sim_model *m,
                                                            : NULL);
         if (x->oracle)
             json_object_object_add(p, "core_hours_fluid_bound", jd(x->core_hours_fluid));
+        json_object *bd = json_object_new_object();
+        json_object_object_add(bd, "booting", jd(x->ch_boot));
+        json_object_object_add(bd, "idle", jd(x->ch_idle));
+        json_object_object_add(bd, "partial", jd(x->ch_partial));
+        json_object_object_add(bd, "draining", jd(x->ch_drain));
+        json_object_object_add(bd, "busy", jd(x->ch_busy));
+        json_object_object_add(p, "core_hours_breakdown", bd);
         json_object_object_add(p, "cost", jd(x->cost));
         json_object_object_add(p, "boots", json_object_new_uint64(x->boots));
         json_object_object_add(p, "cores_never_used", json_object_new_uint64(x->cores_never_used));

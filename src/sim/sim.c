@@ -148,6 +148,7 @@ struct sim {
     double *waits;
     size_t n_waits;
     double cost, prov_core_s;
+    double acct_boot, acct_idle, acct_partial, acct_drain, acct_busy; /* core-seconds */
     uint64_t boots, killed, preempted_jobs, completed;
     int64_t last_end;
     uint32_t max_prov;
@@ -308,8 +309,35 @@ static struct sim_node *node_new(struct sim *s, uint32_t *idx)
     return n;
 }
 
+/* Core-hour breakdown: charge node ni's cores from its last change to now
+ * by what they were doing. Called before anything changes a node's state,
+ * drain flag or jobs; node_gone closes the account. */
+static void acct(struct sim *s, uint32_t ni)
+{
+    struct sim_node *n = &s->nodes[ni];
+    if (n->is_static || n->state == SIM_NODE_GONE)
+        return;
+    double dt = (double)(s->now - n->acct_at);
+    n->acct_at = s->now;
+    if (dt <= 0)
+        return;
+    if (n->state != SIM_NODE_JOINED) {
+        s->acct_boot += dt * n->cpus;
+        return;
+    }
+    double busy = (double)(n->cpus - n->free_cpus), free_c = (double)n->free_cpus;
+    s->acct_busy += dt * busy;
+    if (n->draining)
+        s->acct_drain += dt * free_c;
+    else if (n->n_jobs == 0)
+        s->acct_idle += dt * free_c;
+    else
+        s->acct_partial += dt * free_c;
+}
+
 static void job_start(struct sim *s, uint32_t j, uint32_t ni)
 {
+    acct(s, ni);
     struct sim_node *n = &s->nodes[ni];
     const struct sim_job *job = &s->tr->jobs[j];
     if (n->n_jobs == n->cap_jobs) {
@@ -343,6 +371,7 @@ static void job_start(struct sim *s, uint32_t j, uint32_t ni)
 static void job_stop(struct sim *s, uint32_t j, bool done)
 {
     struct jstate *x = &s->js[j];
+    acct(s, x->node);
     struct sim_node *n = &s->nodes[x->node];
     const struct sim_job *job = &s->tr->jobs[j];
     uint32_t last = n->jobs[--n->n_jobs];
@@ -387,6 +416,7 @@ static void bill(struct sim *s, struct sim_node *n)
 
 static void node_gone(struct sim *s, uint32_t ni, bool preempt)
 {
+    acct(s, ni);
     struct sim_node *n = &s->nodes[ni];
     while (n->n_jobs > 0) {
         uint32_t j = n->jobs[n->n_jobs - 1];
@@ -455,6 +485,7 @@ static void do_boot(struct sim *s, const struct sim_action *a)
         n->free_mem = f->memory_mb;
         n->state = SIM_NODE_BOOTING;
         n->requested_at = s->now;
+        n->acct_at = s->now;
         double lat = lognormal(s, c->boot_median, c->boot_p90);
         int64_t run = s->now + (int64_t)ceil(c->api_latency + 0.5 * lat);
         n->running_at = run;
@@ -486,6 +517,7 @@ static void apply(struct sim *s, const struct sim_actions *a)
         struct sim_node *n = &s->nodes[x->node];
         if (n->state == SIM_NODE_GONE || n->is_static)
             continue;
+        acct(s, x->node);
         switch (x->kind) {
         case SIM_ACT_DRAIN:
             n->draining = true;
@@ -889,6 +921,8 @@ int sim_oracle(const struct sim_trace *t, const struct sim_model *m, struct sim_
     out->core_hours_prov = prov / 3600;
     out->core_hours_used = used / 3600;
     out->core_hours_fluid = fluid / 3600;
+    out->ch_busy = used / 3600;
+    out->ch_partial = prov > used ? (prov - used) / 3600 : 0;
     out->efficiency = prov > 0 ? used / prov : 1;
     out->cost = cost;
     out->peak_demand = peak_of(v, nv, static_cores);
@@ -1063,6 +1097,7 @@ int sim_run(const struct sim_trace *tr, const struct sim_model *m, const struct 
             if (e.kind == EV_RUNNING && n->state == SIM_NODE_BOOTING) {
                 n->state = SIM_NODE_RUNNING;
             } else if (e.kind == EV_JOIN) {
+                acct(&s, e.idx);
                 n->state = SIM_NODE_JOINED;
                 n->idle_since = s.now;
             } else if (e.kind == EV_PREEMPT) {
@@ -1116,6 +1151,7 @@ int sim_run(const struct sim_trace *tr, const struct sim_model *m, const struct 
     for (size_t i = 0; i < s.n_nodes; i++) {
         struct sim_node *n = &s.nodes[i];
         if (!n->is_static && n->state != SIM_NODE_GONE) {
+            acct(&s, (uint32_t)i);
             n->gone_at = s.now;
             bill(&s, n);
         }
@@ -1135,6 +1171,11 @@ int sim_run(const struct sim_trace *tr, const struct sim_model *m, const struct 
     out->wait_max = s.n_waits ? s.waits[s.n_waits - 1] : 0;
     out->makespan = (double)s.last_end;
     out->core_hours_prov = s.prov_core_s / 3600;
+    out->ch_boot = s.acct_boot / 3600;
+    out->ch_idle = s.acct_idle / 3600;
+    out->ch_partial = s.acct_partial / 3600;
+    out->ch_drain = s.acct_drain / 3600;
+    out->ch_busy = s.acct_busy / 3600;
     double used = 0;
     for (size_t i = 0; i < tr->n; i++)
         if (s.js[i].done && !s.nodes[s.js[i].node].is_static)

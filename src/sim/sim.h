@@ -77,6 +77,7 @@ int sim_trace_generate(struct sim_trace *t, const char *kind, uint64_t seed, str
 
 #define SIM_MAX_CLOUDS 4
 #define SIM_MAX_FLAVORS 8
+#define SIM_MAX_KNOBS 16
 
 struct sim_flavor {
     char name[32];
@@ -111,6 +112,10 @@ struct sim_model {
     uint32_t core_cycle;       /* cloudburst's controller.cycle_interval, 60 */
     uint64_t seed;
     int64_t horizon_after;     /* stop this long after the last job ends (default 2 days) */
+    /* cloudburst's policy knobs that differ from cb_core_config_defaults()
+     * (docs/policy.md names), e.g. idle_timeout_min = 120 */
+    struct sim_knob { char name[32]; double value; } knobs[SIM_MAX_KNOBS];
+    size_t n_knobs;
 };
 
 void sim_model_defaults(struct sim_model *m);
@@ -142,6 +147,7 @@ struct sim_node {
     uint64_t free_mem;
     uint32_t *jobs;            /* running job indices */
     uint32_t n_jobs, cap_jobs;
+    int64_t acct_at;           /* the simulator's core-hour breakdown: accounted up to here */
 };
 
 struct sim_shape {
@@ -213,6 +219,10 @@ struct sim_policy_ops {
     void (*fini)(void *state);
 };
 
+/* Parse "NAME=VALUE" for one of cloudburst's numeric policy knobs into m;
+ * -1 with err naming the knob (unknown name, value out of its range). */
+int sim_model_set_knob(struct sim_model *m, const char *assignment, struct cb_err *err);
+
 /* Every policy in comparison order: "cloudburst" first, then the baselines. */
 size_t sim_policy_count(void);
 const struct sim_policy_ops *sim_policy_at(size_t i);
@@ -234,6 +244,12 @@ struct sim_result {
     double makespan;
     double core_hours_prov, core_hours_used, efficiency;
     double core_hours_fluid;       /* oracle: capacity = demand at every instant */
+    /* Where the provisioned core-hours went (they add up to core_hours_prov):
+     * booting (request to join, black holes included), idle (joined, no job,
+     * not draining), partial (free cores of nodes running jobs), drain (free
+     * cores of draining nodes until they are gone) and busy (cores running
+     * jobs, killed runs included). The oracle has no boot, idle or drain. */
+    double ch_boot, ch_idle, ch_partial, ch_drain, ch_busy;
     double cost;
     uint64_t boots;
     uint64_t cores_never_used;
@@ -263,6 +279,8 @@ int sim_oracle(const struct sim_trace *t, const struct sim_model *m, struct sim_
 /* ---- output ------------------------------------------------------------------ */
 
 void sim_print_table(FILE *f, const char *trace_name, const struct sim_result *r, size_t n);
+/* Where each policy's provisioned core-hours went (struct sim_result ch_*). */
+void sim_print_breakdown(FILE *f, const struct sim_result *r, size_t n);
 void sim_print_json(FILE *f, const char *trace_name, const struct sim_model *m,
                     const struct sim_result *r, size_t n);
 int sim_write_svg(const char *path, const char *trace_name, const struct sim_result *r, size_t n,
