@@ -63,6 +63,17 @@ static void run_call(struct cb_cloud_worker *w, struct cb_cloud_call *c)
         c->rc = w->module->ops->terminate(w->driver, (const char *const *)c->ids, c->n_ids,
                                           c->failed, &c->err);
         break;
+    case CB_CLOUD_HOST_KEYS: {
+        /* A console holds a few keys of a few hundred bytes each. */
+        enum { HOST_KEYS_MAX = 16384 };
+        c->text = calloc(1, HOST_KEYS_MAX);
+        if (c->text == NULL)
+            c->rc = cb_err_set(&c->err, CB_ERR_INTERNAL, "cloud_worker", "out of memory");
+        else
+            c->rc = cb_provider_host_keys(w->module, w->driver, c->ids[0], c->text, HOST_KEYS_MAX,
+                                          &c->err);
+        break;
+    }
     default:
         c->rc = cb_err_set(&c->err, CB_ERR_INTERNAL, "cloud_worker", "unknown call %d", c->op);
     }
@@ -297,6 +308,21 @@ struct cb_cloud_call *cb_cloud_call_new_terminate(const char *const *ids, size_t
     return c;
 }
 
+struct cb_cloud_call *cb_cloud_call_new_host_keys(const char *instance_id,
+                                                  cb_cloud_call_done_fn done, void *payload)
+{
+    struct cb_cloud_call *c = call_new(CB_CLOUD_HOST_KEYS, done, payload);
+    if (c == NULL)
+        return NULL;
+    c->ids = calloc(1, sizeof *c->ids);
+    if (c->ids == NULL || (c->ids[0] = cb_strdup(instance_id)) == NULL) {
+        cb_cloud_call_free(c);
+        return NULL;
+    }
+    c->n_ids = 1;
+    return c;
+}
+
 void cb_cloud_call_free(struct cb_cloud_call *c)
 {
     if (c == NULL)
@@ -309,6 +335,7 @@ void cb_cloud_call_free(struct cb_cloud_call *c)
         free(c->ids[i]);
     free(c->ids);
     free(c->failed);
+    free(c->text);
     cb_instance_list_free(&c->instances);
     free(c);
 }

@@ -29,7 +29,7 @@
 #include <stdbool.h>
 #include <uv.h>
 
-enum cb_cloud_op { CB_CLOUD_LIST = 0, CB_CLOUD_BOOT, CB_CLOUD_TERMINATE };
+enum cb_cloud_op { CB_CLOUD_LIST = 0, CB_CLOUD_BOOT, CB_CLOUD_TERMINATE, CB_CLOUD_HOST_KEYS };
 
 struct cb_cloud_call;
 typedef void (*cb_cloud_call_done_fn)(struct cb_cloud_call *call, void *payload);
@@ -38,13 +38,14 @@ struct cb_cloud_call {
     enum cb_cloud_op op;
     /* input */
     struct cb_boot_spec boot;         /* BOOT: strings owned by the call (see _new_boot) */
-    char **ids;                       /* TERMINATE: owned */
+    char **ids;                       /* TERMINATE: owned; HOST_KEYS: the one instance */
     size_t n_ids;
     /* output (valid in the done callback) */
     int rc;                           /* the driver's return value */
     struct cb_err err;
     struct cb_instance_list instances;/* LIST / BOOT result */
     bool *failed;                     /* TERMINATE: per id, owned */
+    char *text;                       /* HOST_KEYS: "type base64" lines, owned */
     double seconds;                   /* wall time of the driver call */
     unsigned cloud;                   /* the caller's cloud index, for its own bookkeeping */
     /* completion */
@@ -75,11 +76,15 @@ const struct cb_err *cb_cloud_worker_init_error(const struct cb_cloud_worker *w)
 
 void cb_cloud_worker_free(struct cb_cloud_worker *w);
 
-/* Constructors for the three calls (NULL on ENOMEM). Strings are copied. */
+/* Constructors for the calls (NULL on ENOMEM). Strings are copied. */
 struct cb_cloud_call *cb_cloud_call_new_list(cb_cloud_call_done_fn done, void *payload);
 struct cb_cloud_call *cb_cloud_call_new_boot(const struct cb_boot_spec *spec,
                                              cb_cloud_call_done_fn done, void *payload);
 struct cb_cloud_call *cb_cloud_call_new_terminate(const char *const *ids, size_t n,
+                                                  cb_cloud_call_done_fn done, void *payload);
+/* The SSH host keys instance_id printed on its console (strict host-key
+ * checking); drivers without host_keys() fail the call as permanent. */
+struct cb_cloud_call *cb_cloud_call_new_host_keys(const char *instance_id,
                                                   cb_cloud_call_done_fn done, void *payload);
 void cb_cloud_call_free(struct cb_cloud_call *call);
 

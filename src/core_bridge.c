@@ -182,6 +182,14 @@ int cb_bridge_restore(struct cb_core *core, const struct cb_config *cfg, struct 
     if (ledger_list_nodes(l, &all, &nodes, err) != 0)
         return -1;
 
+    /* Operator drain/terminate requests the daemon accepted are the durable
+     * form of the core's operator marks. */
+    struct ledger_request_list reqs = { 0 };
+    if (ledger_list_requests(l, false, &reqs, err) != 0) {
+        ledger_node_list_free(&nodes);
+        return -1;
+    }
+
     int64_t m0 = month_start(now);
     double *spend = calloc(cfg->n_clouds ? cfg->n_clouds : 1, sizeof *spend);
     if (spend == NULL) {
@@ -218,8 +226,19 @@ int cb_bridge_restore(struct cb_core *core, const struct cb_config *cfg, struct 
         if (n->state == CB_NODE_GONE)
             continue;
         struct cb_core_node_info info;
-        if (cb_bridge_node_info(cfg, n, &info, err) != 0 ||
-            cb_core_restore_node(core, &info, err) != 0)
+        if (cb_bridge_node_info(cfg, n, &info, err) != 0)
+            goto out;
+        for (size_t r = 0; r < reqs.n; r++) {
+            const struct ledger_request *q = &reqs.items[r];
+            if (q->status != LEDGER_REQ_DONE || strcmp(q->node_id, n->node_id) != 0)
+                continue;
+            info.operator_drain = true;
+            if (q->kind == LEDGER_REQ_TERMINATE) {
+                info.operator_terminate = true;
+                info.operator_force = info.operator_force || q->force;
+            }
+        }
+        if (cb_core_restore_node(core, &info, err) != 0)
             goto out;
     }
     cb_core_restore_batch_seq(core, highest);
@@ -229,6 +248,7 @@ int cb_bridge_restore(struct cb_core *core, const struct cb_config *cfg, struct 
     rc = 0;
 out:
     free(spend);
+    ledger_request_list_free(&reqs);
     ledger_node_list_free(&nodes);
     return rc;
 }

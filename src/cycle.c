@@ -44,6 +44,19 @@ struct cloud_rt {
     bool listing_ok;
 };
 
+/* A BOOTSTRAP held until the cloud's console shows the instance's SSH host
+ * keys (host_key_policy strict). cloud-init prints them late in the first
+ * boot, so an empty console is asked again at the next cycles, until
+ * join_timeout; then the bootstrap goes ahead and strict checking refuses the
+ * unknown key with a clear error. */
+struct key_wait {
+    struct cb_cycle *cycle;
+    struct cb_core_action action;
+    int64_t first_try;
+    bool in_flight;
+    struct key_wait *next;
+};
+
 struct cb_cycle {
     struct cb_daemon *d;
     struct ledger *ledger;
@@ -53,6 +66,10 @@ struct cb_cycle {
     struct cb_core *core;
     struct cb_core_output out;
     struct cb_world *world;          /* pool and nodes: observe, drain, bootstrap */
+
+    /* strict host keys: bootstraps waiting for the instance's console keys */
+    struct key_wait *key_waits;
+    bool freeing;
 
     /* results of actions, delivered to the next decide */
     struct cb_core_event *events;
@@ -135,6 +152,18 @@ int cb_cycle_new(struct cb_cycle **out, struct cb_daemon *d, struct cb_err *err)
         goto fail;
     if (cb_bridge_restore(c->core, cfg, c->ledger, (int64_t)time(NULL), err) != 0)
         goto fail;
+    /* Cycle numbers go on from the last recorded one: `cloudburstctl explain`
+     * keys the history by them, across restarts. */
+    struct ledger_cycle last;
+    struct ledger_decision_list last_decisions = { 0 };
+    struct cb_err probe = CB_ERR_INIT;
+    if (ledger_last_cycle(c->ledger, &last, &last_decisions, &probe) == 0) {
+        c->number = last.id > 0 ? (unsigned long)last.id : 0;
+        ledger_decision_list_free(&last_decisions);
+    } else if (probe.code != CB_ERR_NOT_FOUND) {
+        cb_err_set(err, probe.code, probe.origin, "%s", probe.msg);
+        goto fail;
+    }
 
     c->clouds = calloc(cfg->n_clouds ? cfg->n_clouds : 1, sizeof *c->clouds);
     if (c->clouds == NULL) {
@@ -172,10 +201,16 @@ fail:
     return -1;
 }
 
+int64_t cb_cycle_next_deadline(const struct cb_cycle *c)
+{
+    return cb_core_next_deadline(c->core);
+}
+
 void cb_cycle_free(struct cb_cycle *c)
 {
     if (c == NULL)
         return;
+    c->freeing = true; /* results delivered below only free their context */
     for (size_t i = 0; i < c->n_clouds; i++) {
         struct cloud_rt *rt = &c->clouds[i];
         cb_cloud_worker_free(rt->worker); /* delivers pending results to their callbacks */
@@ -194,6 +229,11 @@ void cb_cycle_free(struct cb_cycle *c)
     cb_demand_free(&c->demand);
     cb_supply_free(&c->supply);
     free(c->events);
+    while (c->key_waits != NULL) {
+        struct key_wait *k = c->key_waits;
+        c->key_waits = k->next;
+        free(k);
+    }
     free(c);
 }
 
@@ -201,6 +241,9 @@ void cb_cycle_free(struct cb_cycle *c)
 
 static const double duration_buckets[] = { 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120 };
 #define N_DURATION_BUCKETS (sizeof duration_buckets / sizeof duration_buckets[0])
+/* A bootstrap waits for SSH and the startd: seconds to many minutes. */
+static const double node_buckets[] = { 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200 };
+#define N_NODE_BUCKETS (sizeof node_buckets / sizeof node_buckets[0])
 
 int cb_cycle_register_metrics(struct cb_metrics *m, struct cb_err *err)
 {
@@ -235,7 +278,11 @@ int cb_cycle_register_metrics(struct cb_metrics *m, struct cb_err *err)
                           N_DURATION_BUCKETS, err) != 0 ||
         cb_metrics_family(m, "cloudburst_pool_query_duration_seconds", CB_METRIC_HISTOGRAM,
                           "Latency of the pool observation (condor_q and condor_status).",
-                          duration_buckets, N_DURATION_BUCKETS, err) != 0)
+                          duration_buckets, N_DURATION_BUCKETS, err) != 0 ||
+        cb_metrics_family(m, "cloudburst_node_action_duration_seconds", CB_METRIC_HISTOGRAM,
+                          "Wall time of actions on nodes (bootstrap over SSH, drain, cancel "
+                          "drain), by action and outcome.",
+                          node_buckets, N_NODE_BUCKETS, err) != 0)
         return -1;
     return 0;
 }
@@ -534,13 +581,131 @@ static void act_terminate_cloud(struct cb_cycle *c, unsigned cloud)
 
 /* Node actions (bootstrap, drain, cancel drain) run asynchronously and report
  * through this callback, possibly cycles later. */
-static void on_node_action_done(void *payload, const char *node_id, enum cb_core_event_kind kind,
-                                enum cb_errcode code)
+static void on_node_action_done(void *payload, const char *node_id,
+                                enum cb_core_action_kind action, enum cb_core_event_kind kind,
+                                enum cb_errcode code, double seconds)
 {
     struct cb_cycle *c = payload;
     struct cb_core_event ev = { .kind = kind, .error = code };
+    if (c->d->metrics != NULL && seconds >= 0)
+        cb_metrics_observe(c->d->metrics, "cloudburst_node_action_duration_seconds", seconds,
+                           "action", cb_core_action_kind_name(action), "outcome",
+                           code == CB_OK ? "ok" : "error", NULL);
     cb_strlcpy(ev.node_id, node_id, sizeof ev.node_id);
     push_event(c, &ev);
+}
+
+static void start_node_action(struct cb_cycle *c, const struct cb_core_action *a,
+                              const char *host_keys)
+{
+    struct cb_err err = CB_ERR_INIT;
+    if (cb_world_node_action(c->world, c->d->cfg, a, host_keys, on_node_action_done, c, &err) != 0) {
+        log_err(cb_core_action_kind_name(a->kind), &err);
+        enum cb_core_event_kind k = a->kind == CB_ACTION_BOOTSTRAP ? CB_EVENT_BOOTSTRAP_FAILED
+                                                                   : CB_EVENT_DRAIN_FAILED;
+        on_node_action_done(c, a->node_id, a->kind, k, err.code, -1);
+    }
+}
+
+static void key_wait_remove(struct cb_cycle *c, struct key_wait *k)
+{
+    for (struct key_wait **pp = &c->key_waits; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == k) {
+            *pp = k->next;
+            break;
+        }
+    free(k);
+}
+
+static void key_wait_submit(struct cb_cycle *c, struct key_wait *k);
+
+static void on_host_keys_done(struct cb_cloud_call *call, void *payload)
+{
+    struct key_wait *k = payload;
+    struct cb_cycle *c = k->cycle;
+    const char *node = k->action.node_id;
+
+    observe_call(c, call, "host-keys");
+    k->in_flight = false;
+    if (c->freeing) {
+        cb_cloud_call_free(call);
+        key_wait_remove(c, k);
+        return;
+    }
+    if (call->rc == 0 && call->text != NULL && call->text[0] != '\0') {
+        cb_debug("%s: host keys read from the console of %s", node, k->action.instance_id);
+        start_node_action(c, &k->action, call->text);
+        cb_cloud_call_free(call);
+        key_wait_remove(c, k);
+        return;
+    }
+    char msg[CB_ERR_MSG_MAX + CB_ERR_ORIGIN_MAX + 8];
+    /* "Not found" too is worth asking again: a console appears with delay. */
+    bool permanent = call->rc != 0 &&
+                     (call->err.code == CB_ERR_AUTH || call->err.code == CB_ERR_PERMANENT ||
+                      call->err.code == CB_ERR_INVALID || call->err.code == CB_ERR_VERSION ||
+                      call->err.code == CB_ERR_INTERNAL);
+    int64_t waited = (int64_t)time(NULL) - k->first_try;
+    if (!permanent && waited < (int64_t)c->d->cfg->controller.join_timeout) {
+        cb_debug("%s: console shows no SSH host keys yet%s%s; asking again next cycle", node,
+                 call->rc != 0 ? ": " : "",
+                 call->rc != 0 ? cb_err_format(&call->err, msg, sizeof msg) : "");
+        cb_cloud_call_free(call);
+        return; /* key_wait_retry() submits it again */
+    }
+    cb_warning("%s: no SSH host keys from the console of %s (%s); strict host-key checking "
+               "will refuse the node", node, k->action.instance_id,
+               call->rc != 0 ? cb_err_format(&call->err, msg, sizeof msg) : "console empty");
+    start_node_action(c, &k->action, NULL);
+    cb_cloud_call_free(call);
+    key_wait_remove(c, k);
+}
+
+static void key_wait_submit(struct cb_cycle *c, struct key_wait *k)
+{
+    struct cloud_rt *rt = &c->clouds[k->action.cloud];
+    struct cb_err err = CB_ERR_INIT;
+    struct cb_cloud_call *call = cb_cloud_call_new_host_keys(k->action.instance_id,
+                                                             on_host_keys_done, k);
+    if (call != NULL)
+        call->cloud = rt->index;
+    if (call == NULL || cb_cloud_worker_submit(rt->worker, call, &err) != 0) {
+        if (call == NULL)
+            cb_err_set(&err, CB_ERR_INTERNAL, "cycle", "out of memory");
+        log_err(k->action.node_id, &err);
+        cb_cloud_call_free(call);
+        return; /* retried next cycle */
+    }
+    k->in_flight = true;
+}
+
+/* A BOOTSTRAP: directly, or after reading the console's host keys. */
+static void act_bootstrap(struct cb_cycle *c, const struct cb_core_action *a)
+{
+    const struct cloud_rt *rt = &c->clouds[a->cloud];
+    bool console = (rt->module.ops->caps & CB_PROVIDER_CAP_CONSOLE_HOST_KEYS) != 0;
+    if (!cb_world_needs_console_keys(c->world) || !console || a->instance_id[0] == '\0') {
+        start_node_action(c, a, NULL);
+        return;
+    }
+    struct key_wait *k = calloc(1, sizeof *k);
+    if (k == NULL) {
+        start_node_action(c, a, NULL);
+        return;
+    }
+    k->cycle = c;
+    k->action = *a;
+    k->first_try = (int64_t)time(NULL);
+    k->next = c->key_waits;
+    c->key_waits = k;
+    key_wait_submit(c, k);
+}
+
+static void key_wait_retry(struct cb_cycle *c)
+{
+    for (struct key_wait *k = c->key_waits; k != NULL; k = k->next)
+        if (!k->in_flight)
+            key_wait_submit(c, k);
 }
 
 static void log_decision(const struct cb_cycle *c, const struct cb_core_action *a, bool dry)
@@ -581,24 +746,21 @@ static void act(struct cb_cycle *c)
         case CB_ACTION_ADOPT:
             break; /* terminations go out per cloud below; adoption is a record only */
         case CB_ACTION_BOOTSTRAP:
-        case CB_ACTION_DRAIN:
-        case CB_ACTION_CANCEL_DRAIN: {
-            struct cb_err err = CB_ERR_INIT;
-            if (cb_world_node_action(c->world, cfg, a, on_node_action_done, c, &err) != 0) {
-                log_err(cb_core_action_kind_name(a->kind), &err);
-                enum cb_core_event_kind k = a->kind == CB_ACTION_BOOTSTRAP ? CB_EVENT_BOOTSTRAP_FAILED
-                                                                           : CB_EVENT_DRAIN_FAILED;
-                on_node_action_done(c, a->node_id, k, err.code);
-            }
+            act_bootstrap(c, a);
             break;
-        }
+        case CB_ACTION_DRAIN:
+        case CB_ACTION_CANCEL_DRAIN:
+            start_node_action(c, a, NULL);
+            break;
         default:
             break;
         }
     }
-    if (!dry)
+    if (!dry) {
         for (unsigned ci = 0; ci < c->n_clouds; ci++)
             act_terminate_cloud(c, ci);
+        key_wait_retry(c);
+    }
     for (size_t i = 0; i < c->out.n_nondecisions; i++) {
         const struct cb_core_nondecision *nd = &c->out.nondecisions[i];
         cb_debug("not done (%s): cloud %s%s%s amount %llu", cb_core_reason_name(nd->reason),
@@ -641,13 +803,39 @@ static void handle_admin_requests(struct cb_cycle *c, int64_t now)
             cb_notice("%s", result);
             break;
         }
+        case LEDGER_REQ_DRAIN:
+        case LEDGER_REQ_TERMINATE: {
+            /* The core acts on it in this cycle's decide: the event goes in
+             * with the results of earlier actions. */
+            bool drain = r->kind == LEDGER_REQ_DRAIN;
+            struct cb_core_node_info info;
+            if (cb_core_node_find(c->core, r->node_id, &info) != 0 ||
+                !cb_node_state_is_live(info.state)) {
+                st = LEDGER_REQ_REJECTED;
+                snprintf(result, sizeof result, "%s is not a live node of this controller",
+                         r->node_id);
+                cb_warning("request %lld (%s %s by %s) rejected: %s", (long long)r->id,
+                           ledger_request_kind_name(r->kind), r->node_id, r->requested_by, result);
+                break;
+            }
+            struct cb_core_event ev = {
+                .kind = drain ? CB_EVENT_OPERATOR_DRAIN : CB_EVENT_OPERATOR_TERMINATE,
+                .force = !drain && r->force,
+            };
+            cb_strlcpy(ev.node_id, r->node_id, sizeof ev.node_id);
+            cb_strlcpy(ev.instance_id, info.instance_id, sizeof ev.instance_id);
+            push_event(c, &ev);
+            snprintf(result, sizeof result, "%s of %s (%s) by %s: %s", drain ? "drain" : "terminate",
+                     r->node_id, cb_node_state_name(info.state), r->requested_by,
+                     ev.force ? "terminated at once, running jobs are killed"
+                              : "no new jobs; terminated once its jobs finish");
+            cb_notice("%s", result);
+            break;
+        }
         default:
             st = LEDGER_REQ_REJECTED;
-            snprintf(result, sizeof result,
-                     "%s of a single node is not supported by this cloudburstd yet: the node "
-                     "is drained and terminated by the idle policy", ledger_request_kind_name(r->kind));
-            cb_warning("request %lld (%s %s by %s) rejected: %s", (long long)r->id,
-                       ledger_request_kind_name(r->kind), r->node_id, r->requested_by, result);
+            snprintf(result, sizeof result, "unknown request kind %d", (int)r->kind);
+            cb_warning("request %lld rejected: %s", (long long)r->id, result);
         }
         if (ledger_finish_request(c->ledger, r->id, st, result, now, &err) != 0)
             log_err("admin requests", &err);

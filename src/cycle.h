@@ -11,6 +11,8 @@
 
 #include "cb_error.h"
 
+#include <stdint.h>
+
 struct cb_daemon;
 struct cb_cycle;
 
@@ -25,6 +27,10 @@ int cb_cycle_start(struct cb_cycle *c, cb_cycle_done_fn done, struct cb_err *err
 
 /* Register the metric families the cycle reports (once per daemon). */
 struct cb_metrics;
+/* When the core next needs a decide without a new observation (a timeout,
+ * an idle timeout, a drain's end): Unix seconds, or CB_CORE_NEVER. */
+int64_t cb_cycle_next_deadline(const struct cb_cycle *c);
+
 int cb_cycle_register_metrics(struct cb_metrics *m, struct cb_err *err);
 
 /* Stop worker threads and free everything; the loop must not be running a cycle. */

@@ -2,6 +2,7 @@
 #include "cb_autoconf.h"
 #include "daemon.h"
 #include "cycle.h"
+#include "core/core.h"
 #include "ledger.h"
 #include "metrics.h"
 #include "log.h"
@@ -10,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
+
+/* The shortest allowed controller.cycle_interval (cloudburst.conf(5)). */
+#define CB_CYCLE_MIN_INTERVAL_MS 5000u
 
 static void schedule_next_cycle(struct cb_daemon *d, uint64_t delay_ms);
 
@@ -97,7 +102,20 @@ static void on_cycle_done(struct cb_daemon *d, int status)
     }
     if (d->reload_pending)
         reload_config(d);
-    schedule_next_cycle(d, (uint64_t)d->cfg->controller.cycle_interval * 1000u);
+    /* Every cycle_interval, or sooner when something the core waits for
+     * falls due (a drained node to terminate, a timeout): a node that has
+     * finished should not run, and cost, a whole interval more. Never more
+     * often than the shortest allowed interval, to spare the clouds. */
+    uint64_t delay = (uint64_t)d->cfg->controller.cycle_interval * 1000u;
+    int64_t due = cb_cycle_next_deadline(d->cycle);
+    int64_t now = (int64_t)time(NULL);
+    if (due != CB_CORE_NEVER && due > now && (uint64_t)(due - now) * 1000u < delay)
+        delay = (uint64_t)(due - now) * 1000u;
+    else if (due != CB_CORE_NEVER && due <= now)
+        delay = 0;
+    if (delay < CB_CYCLE_MIN_INTERVAL_MS)
+        delay = CB_CYCLE_MIN_INTERVAL_MS;
+    schedule_next_cycle(d, delay);
 }
 
 static void on_cycle_timer(uv_timer_t *t)

@@ -31,6 +31,7 @@ struct cb_world {
     struct cb_pool *pool;
     struct cb_bootstrap *bs;          /* NULL when nothing needs SSH */
     enum cb_drain_method drain_method;
+    enum cb_host_key_policy host_key_policy;
     unsigned outstanding;             /* pool queries and drains in flight */
     bool closing;                     /* freed by its owner; free when outstanding hits 0 */
 
@@ -57,6 +58,7 @@ struct request {
     enum cb_core_action_kind kind;
     cb_world_node_done_fn done;
     void *payload;
+    uint64_t started_ns;                /* uv_hrtime() at the start */
 };
 
 
@@ -123,6 +125,7 @@ int cb_world_new(struct cb_world **out, uv_loop_t *loop, const struct cb_config 
         return cb_err_set(err, CB_ERR_INTERNAL, "world", "out of memory");
     w->loop = loop;
     w->drain_method = cfg->pool.drain_method;
+    w->host_key_policy = cfg->bootstrap.ssh.host_key_policy;
     if (cb_pool_config_from(cfg, &w->pool_cfg, err) != 0) {
         cb_world_free(w);
         return -1;
@@ -279,6 +282,7 @@ static struct request *request_new(struct cb_world *w, const struct cb_core_acti
     r->kind = a->kind;
     r->done = done;
     r->payload = payload;
+    r->started_ns = uv_hrtime();
     cb_strlcpy(r->node_id, a->node_id, sizeof r->node_id);
     r->next = w->requests;
     w->requests = r;
@@ -295,7 +299,8 @@ static void request_finish(struct request *r, enum cb_core_event_kind kind, enum
                 *pp = r->next;
                 break;
             }
-        r->done(r->payload, r->node_id, kind, code);
+        r->done(r->payload, r->node_id, r->kind, kind, code,
+                (double)(uv_hrtime() - r->started_ns) / 1e9);
     }
     free(r);
 }
@@ -354,9 +359,14 @@ static void on_drain_cmd(void *payload, int status, const struct cb_err *err)
     finish_outstanding(w);
 }
 
+bool cb_world_needs_console_keys(const struct cb_world *w)
+{
+    return w->bs != NULL && w->host_key_policy == CB_HOSTKEY_STRICT;
+}
+
 int cb_world_node_action(struct cb_world *w, const struct cb_config *cfg,
-                         const struct cb_core_action *a, cb_world_node_done_fn done,
-                         void *payload, struct cb_err *err)
+                         const struct cb_core_action *a, const char *host_keys,
+                         cb_world_node_done_fn done, void *payload, struct cb_err *err)
 {
     const struct cb_cloud *cloud = a->cloud < cfg->n_clouds ? &cfg->clouds[a->cloud] : NULL;
     if (cloud == NULL)
@@ -408,6 +418,7 @@ int cb_world_node_action(struct cb_world *w, const struct cb_config *cfg,
         .provider = cloud->provider,
         .flavor = a->flavor < cloud->n_flavors ? cloud->flavors[a->flavor].name : "",
         .instance_id = a->instance_id,
+        .host_keys = host_keys,
     };
     struct request *r = request_new(w, a, done, payload);
     if (r == NULL)

@@ -53,12 +53,21 @@ void cb_world_learn_addresses(struct cb_world *w, const struct cb_instance_list 
 /* Carry out a BOOTSTRAP, DRAIN or CANCEL_DRAIN action. `done` reports the
  * outcome as the core event it is (BOOTSTRAP_OK / BOOTSTRAP_FAILED,
  * DRAIN_STARTED / DRAIN_FAILED, CANCEL_DRAIN_DONE / DRAIN_FAILED), possibly
- * much later; it is never called after cb_world_free. */
+ * much later, with the action's wall time in seconds; it is never called
+ * after cb_world_free. host_keys: the SSH host
+ * keys the cloud's console showed for the instance ("type base64" lines), which
+ * strict host-key checking accepts; NULL when none were read. */
 typedef void (*cb_world_node_done_fn)(void *payload, const char *node_id,
-                                      enum cb_core_event_kind kind, enum cb_errcode code);
+                                      enum cb_core_action_kind action,
+                                      enum cb_core_event_kind kind, enum cb_errcode code,
+                                      double seconds);
 int cb_world_node_action(struct cb_world *w, const struct cb_config *cfg,
-                         const struct cb_core_action *a, cb_world_node_done_fn done,
-                         void *payload, struct cb_err *err);
+                         const struct cb_core_action *a, const char *host_keys,
+                         cb_world_node_done_fn done, void *payload, struct cb_err *err);
+
+/* Whether bootstrap host keys must be known beforehand (policy strict), so
+ * the daemon reads them from the cloud's console before bootstrapping. */
+bool cb_world_needs_console_keys(const struct cb_world *w);
 
 /* The user-data a BOOT passes to the cloud: the #cloud-config that
  * contextualises the node when bootstrap.method is cloud-init, else a small

@@ -20,4 +20,5 @@ include tests/bootstrap.mk
 include tests/jobmanager.mk
 include tests/images.mk
 include tests/daemon.mk
+include tests/e2e.mk
 include tests/man.mk

@@ -16,6 +16,7 @@ Invoked through symlinks or as `fake_pool.py TOOL ARGS...`. Every call is
 appended to $CB_FAKE_POOL/calls.log. $CB_FAKE_POOL/down makes every tool fail
 like a dead pool (rc 1, nothing on stdout).
 """
+import fcntl
 import glob
 import json
 import os
@@ -320,6 +321,9 @@ def main(argv):
     if os.path.exists(os.path.join(d, "down")):
         sys.stderr.write("Error: Couldn't contact the condor_collector on 127.0.0.1:9618.\n")
         return 1
+    # pool_sim.py (the end-to-end test's negotiator) changes the same files.
+    lockf = open(os.path.join(d, "lock"), "a", encoding="utf-8")
+    fcntl.flock(lockf, fcntl.LOCK_EX)
     try:
         if tool == "condor_q":
             return condor_q(d, args)
