@@ -9,9 +9,12 @@
  *            durable, in order, before anything is acted on;
  *   ACT      boots and terminations go to the clouds' worker threads, drains
  *            and bootstraps to the pool adapter and the bootstrapper. The
- *            cycle waits for the cloud calls (bounded by call_timeout) so the
- *            next cycle sees their results; bootstraps, which take minutes,
- *            report into the next cycles.
+ *            cycle does not wait for them: each reports when it is done (a
+ *            cloud call within call_timeout, a bootstrap within minutes), as
+ *            an event for the next decide. So a cloud whose API hangs delays
+ *            nothing but its own calls: while its worker is still busy, the
+ *            next cycles do not list it (its listing counts as not fresh) and
+ *            go on with the other clouds and the pool.
  * Results of actions become core events for the next decide. In dry-run
  * (shadow) mode the decisions are logged but neither recorded nor acted on.
  */
@@ -444,7 +447,6 @@ static void on_boot_done(struct cb_cloud_call *call, void *payload)
     }
     observe_call(c, call, "boot");
     cb_cloud_call_free(call);
-    act_call_finished(c);
 }
 
 struct terminate_ctx {
@@ -480,7 +482,6 @@ static void on_terminate_done(struct cb_cloud_call *call, void *payload)
     free(t->node_ids);
     free(t);
     cb_cloud_call_free(call);
-    act_call_finished(c);
 }
 
 static void act_boot(struct cb_cycle *c, const struct cb_core_action *a)
@@ -520,9 +521,7 @@ static void act_boot(struct cb_cycle *c, const struct cb_core_action *a)
         struct cb_core_event ev = { .kind = CB_EVENT_BOOT_FAILED, .error = err.code };
         cb_strlcpy(ev.batch_id, a->batch_id, sizeof ev.batch_id);
         push_event(c, &ev);
-        return;
     }
-    c->outstanding++;
 }
 
 /* Terminations of one cloud go out as one batch call. */
@@ -574,9 +573,7 @@ static void act_terminate_cloud(struct cb_cycle *c, unsigned cloud)
         cb_cloud_call_free(call);
         free(node_ids);
         free(t);
-        return;
     }
-    c->outstanding++;
 }
 
 /* Node actions (bootstrap, drain, cancel drain) run asynchronously and report
@@ -1049,11 +1046,20 @@ int cb_cycle_start(struct cb_cycle *c, cb_cycle_done_fn done, struct cb_err *err
     /* List every few cycles, and in the cycle after any action: the core
      * needs fresh listings to confirm boots and terminations. */
     bool list = c->list_due || ++c->cycles_since_list >= c->d->cfg->controller.reconcile_every;
+    bool deferred = false;
     for (size_t i = 0; i < c->n_clouds; i++) {
         struct cloud_rt *rt = &c->clouds[i];
         rt->listing_fresh = false;
         if (!list)
             continue;
+        if (cb_cloud_worker_pending(rt->worker) > 0) {
+            /* An earlier call still runs (a slow or hung API): a listing
+             * would queue behind it and hold the whole cycle. */
+            cb_notice("cloud %s: an earlier call is still running; not listed this cycle",
+                      rt->cfg->name);
+            deferred = true;
+            continue;
+        }
         struct cb_err e = CB_ERR_INIT;
         struct cb_cloud_call *call = cb_cloud_call_new_list(on_list_done, rt);
         if (call != NULL)
@@ -1069,7 +1075,7 @@ int cb_cycle_start(struct cb_cycle *c, cb_cycle_done_fn done, struct cb_err *err
     }
     if (list) {
         c->cycles_since_list = 0;
-        c->list_due = false;
+        c->list_due = deferred;
     }
     struct cb_err e = CB_ERR_INIT;
     c->pool_started = monotonic_seconds();

@@ -112,7 +112,8 @@ class World:
         os.makedirs(os.path.join(self.dir, "pool", "hosts"))
         os.makedirs(os.path.join(self.dir, "state"))
         self.env = dict(os.environ, E2E_DIR=self.dir, E2E_TAG=tag, CB_FAKE_POOL=os.path.join(self.dir, "pool"),
-                        E2E_NODE_CPUS=str(NODE_CPUS), SSHD=SSHD, SSH_KEYGEN=KEYGEN)
+                        E2E_NODE_CPUS=str(NODE_CPUS), SSHD=SSHD, SSH_KEYGEN=KEYGEN,
+                        PYTHONDONTWRITEBYTECODE="1")
 
     def path(self, *p):
         return os.path.join(self.dir, *p)
@@ -461,6 +462,12 @@ def main():
     except Skip as e:
         log("skipped: %s" % e)
         return 77
+    # A harness that stops the test (make's timeout, ^C) must not leave
+    # namespaces, sshds or a daemon behind: the finally below cleans up.
+    def stop(signum, frame):
+        raise Fail("stopped by signal %d" % signum)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
     w = World(tag, seed)
     log("directory %s, tag %s, seed %d, %d kill injection(s)" % (w.dir, tag, seed, n_kills))
     rc = 1
