@@ -3,9 +3,9 @@
 #
 # Builds a Debian 12 (bookworm) cloudburst worker root file system with
 # mmdebstrap: cloud-init, OpenSSH server, systemd, CVMFS and HTCondor from
-# their upstream repositories, and the node files (bootstrap script, private
-# directories, cloud-init snippet), so that bootstrap only writes the site
-# configuration. OUTPUT is a directory, or a file name ending in .tar/.tar.gz
+# their upstream repositories, and the node files (bootstrap script, the
+# controller lease check in /usr/libexec/cloudburst, private directories,
+# cloud-init snippet), so that bootstrap only writes the site configuration. OUTPUT is a directory, or a file name ending in .tar/.tar.gz
 # /.squashfs (mmdebstrap picks the format from the name). Needs root (or
 # mmdebstrap's unshare mode) and access to a Debian mirror.
 #
@@ -44,8 +44,9 @@ packages=systemd,systemd-sysv,openssh-server,cloud-init,ca-certificates,curl,gnu
 
 # Hooks get the root as $1; they read these from the environment.
 CB_SRC_SCRIPT="$here/cloudburst-bootstrap.sh"
+CB_SRC_LEASE="$here/cloudburst-lease-check"
 CB_SRC_CLOUDCFG="$here/90-cloudburst.cfg"
-export CB_SRC_SCRIPT CB_SRC_CLOUDCFG CB_CONDOR_REPO="$condor_repo" CB_CVMFS_REPO="$cvmfs_repo"
+export CB_SRC_SCRIPT CB_SRC_LEASE CB_SRC_CLOUDCFG CB_CONDOR_REPO="$condor_repo" CB_CVMFS_REPO="$cvmfs_repo"
 
 CB_IMAGE_INFO="built: $(date -u +%Y-%m-%dT%H:%M:%SZ) by build-debian12-rootfs.sh"
 export CB_IMAGE_INFO
@@ -55,6 +56,7 @@ export CB_IMAGE_INFO
 run_mmdebstrap() {
     mmdebstrap --variant="$variant" \
         --customize-hook='install -D -m 0755 -o 0 -g 0 "$CB_SRC_SCRIPT" "$1/usr/share/cloudburst/cloudburst-bootstrap.sh"' \
+        --customize-hook='install -D -m 0755 -o 0 -g 0 "$CB_SRC_LEASE" "$1/usr/libexec/cloudburst/cloudburst-lease-check"' \
         --customize-hook='install -D -m 0644 -o 0 -g 0 "$CB_SRC_CLOUDCFG" "$1/etc/cloud/cloud.cfg.d/90-cloudburst.cfg"' \
         --customize-hook='install -d -m 0700 -o 0 -g 0 "$1/etc/condor/tokens.d" "$1/var/lib/cloudburst/bootstrap"' \
         --customize-hook='install -d -m 0755 -o 0 -g 0 "$1/etc/condor/config.d" "$1/etc/cvmfs/config.d"' \

@@ -4,11 +4,13 @@
 # Makes this VM a verified HTCondor execute node of the site pool, with CVMFS.
 # cloudburstd uploads STAGING_DIR over SSH (or cloud-init writes it) holding
 # the files rendered from the site configuration:
-#   50-cloudburst.conf  HTCondor execute-node configuration
-#   default.local       CVMFS client configuration (absent: no CVMFS)
-#   cms.cern.ch.local   CMS_LOCAL_SITE (CMS sites only)
-#   cloudburst.token    the pool IDTOKEN (secret)
-#   node.env            settings for this script (shell-quoted assignments)
+#   50-cloudburst.conf      HTCondor execute-node configuration
+#   default.local           CVMFS client configuration (absent: no CVMFS)
+#   cms.cern.ch.local       CMS_LOCAL_SITE (CMS sites only)
+#   cloudburst.token        the pool IDTOKEN (secret)
+#   node.env                settings for this script (shell-quoted assignments)
+#   cloudburst-lease-check  the node side of the controller lease (optional:
+#                           images carry it too)
 #
 # Idempotent: files are replaced only when their content changes, and HTCondor
 # is restarted only then (a second run on a working node changes nothing and
@@ -17,6 +19,10 @@
 # CVMFS repository probes, and the local startd answers and advertises the
 # cloud attribute. Exit 0 only for a verified node; otherwise the last line on
 # stderr says what failed.
+#
+# Every node pays for this script's processes while the controller waits, so
+# it forks little: shell builtins where they do, one mkdir for all
+# directories, one timestamp per run in the log.
 #
 # CB_ROOT (environment, default empty): a root prefix for every path, so the
 # script can be tested against a private tree or run on a mounted image; with
@@ -32,11 +38,20 @@ if [ -n "$R" ]; then
 fi
 umask 022
 LOG="$R/var/log/cloudburst-bootstrap.log"
-mkdir -p "$R/var/log"
+LIBEXEC="$R/usr/libexec/cloudburst"
+# One mkdir for all directories, and none when the image has them.
+for d in "$R/var/log" "$R/etc/condor/config.d" "$R/etc/condor/tokens.d" \
+    "$R/etc/cvmfs/config.d" "$LIBEXEC"; do
+    if [ ! -d "$d" ]; then
+        mkdir -p "$R/var/log" "$R/etc/condor/config.d" "$R/etc/condor/tokens.d" \
+            "$R/etc/cvmfs/config.d" "$LIBEXEC"
+        break
+    fi
+done
 
 log() {
     printf 'cloudburst-bootstrap: %s\n' "$*"
-    printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >>"$LOG"
+    printf '  %s\n' "$*" >>"$LOG"
 }
 die() {
     printf '%s ERROR %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >>"$LOG"
@@ -47,38 +62,45 @@ die() {
 [ -r "$staging/node.env" ] || die "$staging/node.env is missing"
 CB_NODE_ID='' CB_CLOUD_ATTRIBUTE='IsCloudNode' CB_CVMFS_REPOSITORIES=''
 CB_CMS_LOCAL_SITE='' CB_CVMFS_REPO_URL='' CB_CONDOR_REPO_URL=''
+CB_LEASE=0 CB_CONTROLLER=''
 # shellcheck source=/dev/null
 . "$staging/node.env"
-log "node $CB_NODE_ID: bootstrap started"
+printf '%s node %s: bootstrap started\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$CB_NODE_ID" >>"$LOG"
+printf 'cloudburst-bootstrap: node %s: bootstrap started\n' "$CB_NODE_ID"
+# Files are chowned to root when this runs as root on the node itself.
+chown_root=0
+if [ -z "$R" ] && [ "$(id -u)" = 0 ]; then chown_root=1; fi
 
 changed=0
-# install_file SRC DEST MODE: replace DEST atomically when its content differs.
+# install_file SRC DEST MODE: replace DEST atomically when its content differs
+# (the new file is private until it is complete, then renamed over DEST).
 install_file() {
     src=$1 dest=$2 mode=$3
-    mkdir -p "$(dirname "$dest")"
     if [ -f "$dest" ] && cmp -s "$src" "$dest"; then
         chmod "$mode" "$dest"
         return 0
     fi
     tmp="$dest.cloudburst-new"
-    rm -f "$tmp"
-    (umask 077 && cp "$src" "$tmp")
-    chmod "$mode" "$tmp"
-    if [ "$(id -u)" = 0 ] && [ -z "$R" ]; then chown root:root "$tmp"; fi
+    umask 077
+    if [ "$chown_root" = 1 ]; then
+        install -m "$mode" -o root -g root -T "$src" "$tmp"
+    else
+        install -m "$mode" -T "$src" "$tmp"
+    fi
+    umask 022
     mv -f "$tmp" "$dest"
     changed=1
     log "wrote ${dest#"$R"}"
 }
 
 # ---- packages ------------------------------------------------------------
-os_id=unknown
-if [ -r "$R/etc/os-release" ]; then
-    # shellcheck source=/dev/null
-    os_id=$(. "$R/etc/os-release" && printf '%s %s' "${ID:-}" "${ID_LIKE:-}")
-fi
-
 install_packages() {
     # $1: cvmfs|condor
+    os_id=unknown
+    if [ -r "$R/etc/os-release" ]; then
+        # shellcheck source=/dev/null
+        os_id=$(. "$R/etc/os-release" && printf '%s %s' "${ID:-}" "${ID_LIKE:-}")
+    fi
     case "$os_id" in
     *rhel* | *centos* | *fedora* | *rocky* | *alma*)
         if [ "$1" = cvmfs ]; then
@@ -124,7 +146,6 @@ fi
 
 # ---- configuration -------------------------------------------------------
 install_file "$staging/50-cloudburst.conf" "$R/etc/condor/config.d/50-cloudburst.conf" 0644
-mkdir -p "$R/etc/condor/tokens.d"
 chmod 0700 "$R/etc/condor/tokens.d"
 install_file "$staging/cloudburst.token" "$R/etc/condor/tokens.d/cloudburst.token" 0600
 if [ -f "$staging/default.local" ]; then
@@ -133,6 +154,27 @@ fi
 if [ -f "$staging/cms.cern.ch.local" ]; then
     log "CMS local site: $CB_CMS_LOCAL_SITE"
     install_file "$staging/cms.cern.ch.local" "$R/etc/cvmfs/config.d/cms.cern.ch.local" 0644
+fi
+# The controller lease (50-cloudburst.conf runs it as a startd cron job):
+# the uploaded copy wins over the image's, so nodes follow the controller.
+if [ -f "$staging/cloudburst-lease-check" ]; then
+    install_file "$staging/cloudburst-lease-check" "$LIBEXEC/cloudburst-lease-check" 0755
+fi
+if [ "$CB_LEASE" != 0 ]; then
+    [ -x "$LIBEXEC/cloudburst-lease-check" ] ||
+        die "the controller lease is on (${CB_LEASE}s) but ${LIBEXEC#"$R"}/cloudburst-lease-check is missing"
+    log "controller lease: ${CB_LEASE}s on $CB_CONTROLLER"
+    # Startd cron jobs run as the condor user: allow it this one command.
+    if [ -d "$R/etc/sudoers.d" ]; then
+        printf '%s\n' '# cloudburst: the controller lease check (a startd cron job) powers the node off' \
+            'condor ALL=(root) NOPASSWD: /usr/sbin/shutdown -h now, /sbin/shutdown -h now' \
+            >"$staging/sudoers"
+        if ! command -v visudo >/dev/null 2>&1 || visudo -cqf "$staging/sudoers"; then
+            c=$changed # not a reason to restart HTCondor
+            install_file "$staging/sudoers" "$R/etc/sudoers.d/cloudburst-lease" 0440
+            changed=$c
+        fi
+    fi
 fi
 
 # ---- CVMFS ---------------------------------------------------------------
@@ -149,7 +191,9 @@ fi
 # ---- HTCondor ------------------------------------------------------------
 systemd=0
 if [ -z "$R" ] && [ -d /run/systemd/system ]; then systemd=1; fi
+started=0
 if [ "$changed" = 1 ]; then
+    started=1
     log "configuration changed: restarting HTCondor"
     if [ "$systemd" = 1 ]; then
         systemctl enable condor >/dev/null 2>&1 || true
@@ -176,16 +220,22 @@ esac
 host=$(hostname -f 2>/dev/null || hostname)
 timeout=${CB_VERIFY_TIMEOUT:-120}
 waited=0
+# A startd that was just (re)started does not answer at once: do not ask yet.
+if [ "$started" = 1 ]; then
+    sleep 1
+    waited=1
+fi
 while :; do
-    adv=$(condor_status -direct "$host" -startd -af "$attr" 2>/dev/null | head -n 1 || true)
+    # A partitionable slot answers with one line per slot: the first decides.
+    adv=$(condor_status -direct "$host" -startd -af "$attr" 2>/dev/null) || adv=
     case "$adv" in
-    [Tt]rue) break ;;
+    [Tt]rue*) break ;;
     esac
     if [ "$waited" -ge "$timeout" ]; then
         die "the local startd does not answer or does not advertise $attr = True after ${timeout}s"
     fi
-    sleep 2
-    waited=$((waited + 2))
+    sleep 1
+    waited=$((waited + 1))
 done
 log "node $CB_NODE_ID: verified (startd advertises $attr = True)"
 exit 0

@@ -4,7 +4,8 @@
 # Turns an upstream cloud image (qcow2) into a cloudburst worker image in
 # place, with virt-customize (Debian/EL package libguestfs-tools): CVMFS and
 # HTCondor from their repositories, cloud-init and sshd enabled, the node
-# files installed. Site configuration (central manager, token, proxies) is
+# files installed (the bootstrap script, and the controller lease check in
+# /usr/libexec/cloudburst). Site configuration (central manager, token, proxies) is
 # NOT baked in: cloudburst writes it at bootstrap. Work on a copy:
 #
 #   cp debian-12-genericcloud-amd64.qcow2 worker-debian12.qcow2
@@ -55,6 +56,9 @@ virt-customize -a "$image" \
     --mkdir /usr/share/cloudburst \
     --copy-in "$here/cloudburst-bootstrap.sh:/usr/share/cloudburst" \
     --chmod "0755:/usr/share/cloudburst/cloudburst-bootstrap.sh" \
+    --mkdir /usr/libexec/cloudburst \
+    --copy-in "$here/cloudburst-lease-check:/usr/libexec/cloudburst" \
+    --chmod "0755:/usr/libexec/cloudburst/cloudburst-lease-check" \
     --copy-in "$here/90-cloudburst.cfg:/etc/cloud/cloud.cfg.d" \
     --run-command "install -d -m 0700 /etc/condor/tokens.d /var/lib/cloudburst/bootstrap && install -d -m 0755 /etc/condor/config.d /etc/cvmfs/config.d" \
     --run-command "echo 'built: $(date -u +%Y-%m-%dT%H:%M:%SZ) by virt-customize-worker.sh $os' > /usr/share/cloudburst/image-info" \

@@ -24,6 +24,8 @@ struct cb_bootstrap {
     struct cb_secret key;
     char *script;
     size_t script_len;
+    char *lease_check;              /* NULL when the site has no lease */
+    size_t lease_check_len;
     struct cb_known_hosts *kh;
     struct cb_bs_session *running;          /* singly linked */
     struct cb_bs_session *queue, **queue_tail;
@@ -79,7 +81,10 @@ int cb_bootstrap_create(struct cb_bootstrap **out, const struct cb_bootstrap_opt
     }
     if (cb_secret_read(&bs->key, opts->key_file, err) != 0 ||
         cb_userdata_check_site(&opts->site, err) != 0 ||
-        cb_userdata_load_script(&bs->script, &bs->script_len, opts->script_dir, err) != 0)
+        cb_userdata_load_script(&bs->script, &bs->script_len, opts->script_dir, err) != 0 ||
+        (opts->site.lease > 0 &&
+         cb_userdata_load_node_file(&bs->lease_check, &bs->lease_check_len, opts->script_dir,
+                                    CB_NODE_FILE_LEASE, err) != 0))
         goto fail;
     /* libssh2 before 1.11 signs RSA user keys with SHA-1 only ("ssh-rsa"),
      * which OpenSSH 8.8 and later (EL9, Debian 12 images) refuse by default. */
@@ -189,7 +194,10 @@ int cb_bootstrap_start(struct cb_bootstrap *bs, uv_loop_t *loop,
     if (cb_userdata_render(&files, &bs->o.site, &id, err) != 0)
         return -1;
     if (cb_node_files_add(&files, CB_NODE_FILE_SCRIPT, 0700, false, bs->script, bs->script_len,
-                          err) != 0) {
+                          err) != 0 ||
+        (bs->lease_check != NULL &&
+         cb_node_files_add(&files, CB_NODE_FILE_LEASE, 0700, false, bs->lease_check,
+                           bs->lease_check_len, err) != 0)) {
         cb_node_files_free(&files);
         return -1;
     }
@@ -273,6 +281,7 @@ void cb_bootstrap_free(struct cb_bootstrap *bs)
     cb_known_hosts_free(bs->kh);
     cb_secret_wipe(&bs->key);
     free(bs->script);
+    free(bs->lease_check);
     if (bs->libssh2_ready)
         libssh2_exit();
     free(bs);

@@ -14,13 +14,16 @@
  *   handshake  SSH handshake (a failure here is also retried: sshd may be
  *              starting)
  *   host-key   verified per policy: strict (known from the known-hosts file
- *              or from the driver's console host keys), accept-new (the first
+ *              or from the driver's console host keys, which then go into the
+ *              known-hosts file, so later commands need no console), accept-new (the first
  *              key seen for a node id is recorded in the known-hosts file, any
  *              later change is refused), insecure (accepted, warning each time)
  *   auth       public key (ed25519 or RSA, no passphrase) from a file that
  *              grants group/others nothing (cb_secret_read)
- *   stage      a private (0700) staging directory on the node
- *   upload     the rendered files (userdata.h) and the bootstrap script, SCP
+ *   stage      an SFTP session and a private (0700) staging directory,
+ *              <node_root>/tmp/cloudburst.<random> (ssh_sftp.c)
+ *   upload     the rendered files (userdata.h) and the node scripts, all
+ *              over that one SFTP session
  *   run        the script (through sudo -n when configured), output captured
  *              (capped, sanitised) with its exit status; it verifies the node
  *   harvest    only after a failure: /var/log/condor, cloud-init and CVMFS
@@ -30,7 +33,9 @@
  *
  * Ownership: options' strings (and site's) are borrowed and must outlive the
  * bootstrapper (the daemon rebuilds it when the configuration changes). The
- * key file and the script are read at create; the key is wiped on free.
+ * key file and the node scripts (cloudburst-bootstrap.sh, and
+ * cloudburst-lease-check when site.lease > 0) are read from script_dir at
+ * create; the key is wiped on free.
  * Targets are copied at start. A result is valid only during its callback.
  * Secrets (key, token) are never logged.
  *
@@ -94,8 +99,12 @@ struct cb_bootstrap_target {
     const char *address;            /* numeric IPv4 or IPv6 */
     unsigned port;                  /* 0 = options' port */
     const char *cloud, *provider, *flavor, *instance_id;
-    const char *host_keys;          /* strict mode: "type base64" lines from the
-                                     * console (provider host_keys()), or NULL */
+    const char *host_keys;          /* strict mode: what the driver read from the
+                                     * console (provider host_keys(): "type
+                                     * base64" lines), or known_hosts lines, or
+                                     * "SHA256:..." fingerprints; NULL = none.
+                                     * A key that matches is recorded in the
+                                     * known-hosts file under node_id. */
     const char *node_root;          /* overrides options' node_root; NULL = use it */
 };
 
@@ -173,11 +182,15 @@ int cb_bootstrap_run_sync(struct cb_bootstrap *bs, const struct cb_bootstrap_tar
 #define CB_HOSTKEY_MAX_KEYS 16
 
 /* Parse console output holding OpenSSH public key lines ("ssh-ed25519 AAAA...
- * [comment]", e.g. between cloud-init's BEGIN/END SSH HOST KEY KEYS markers;
- * other lines, and words that do not decode to a public key of the named
- * type, are skipped). Writes normalised "type base64\n" lines into out[size].
- * Returns the number of keys (0..CB_HOSTKEY_MAX_KEYS), or -1 with err for
- * oversized input, an oversized key or more than CB_HOSTKEY_MAX_KEYS keys. */
+ * [comment]", e.g. between cloud-init's BEGIN/END SSH HOST KEY KEYS markers,
+ * or known_hosts lines "name ssh-ed25519 AAAA..."), or SHA-256 fingerprints
+ * as ssh-keygen -l prints them ("256 SHA256:<43 base64> root@vm (ED25519)",
+ * cloud-init's BEGIN/END SSH HOST KEY FINGERPRINTS block); other lines, and
+ * words that do not decode to a public key of the named type, are skipped.
+ * Writes normalised "type base64\n" and "SHA256:<b64>\n" lines into
+ * out[size]. Returns the number of keys and fingerprints
+ * (0..CB_HOSTKEY_MAX_KEYS), or -1 with err for oversized input, an oversized
+ * key or more than CB_HOSTKEY_MAX_KEYS entries. */
 int cb_ssh_host_keys_parse(const char *text, size_t len, char *out, size_t size,
                            struct cb_err *err);
 

@@ -1,6 +1,6 @@
-/* ssh_channel: one channel to the node — an exec with optional stdin, or an
- * SCP upload — driven as a small non-blocking state machine, with capped
- * output buffers. See ssh_session_int.h. */
+/* ssh_channel: one exec channel to the node, with optional stdin, driven as
+ * a small non-blocking state machine, with capped output buffers. See
+ * ssh_session_int.h. */
 #include "ssh_session_int.h"
 
 #include "cb_text.h"
@@ -63,18 +63,14 @@ int bs_chan_run(struct cb_bs_session *s)
     for (;;) {
         switch (c->sub) {
         case CH_OPEN:
-            if (c->cmd == NULL)
-                s->ch = libssh2_scp_send64(s->ssh, c->scp_path, (int)c->scp_mode,
-                                           (libssh2_int64_t)c->in_len, 0, 0);
-            else
-                s->ch = libssh2_channel_open_session(s->ssh);
+            s->ch = libssh2_channel_open_session(s->ssh);
             if (s->ch == NULL) {
                 rc = libssh2_session_last_errno(s->ssh);
                 if (rc == LIBSSH2_ERROR_EAGAIN)
                     return RC_AGAIN;
-                return bs_ssh_fail(s, rc, c->cmd == NULL ? "SCP upload refused" : "open channel");
+                return bs_ssh_fail(s, rc, "open channel");
             }
-            c->sub = c->cmd == NULL ? CH_WRITE : CH_EXEC;
+            c->sub = CH_EXEC;
             break;
         case CH_EXEC:
             rc = libssh2_channel_exec(s->ch, c->cmd);
@@ -93,18 +89,6 @@ int bs_chan_run(struct cb_bs_session *s)
                 if (w < 0)
                     return bs_ssh_fail(s, (int)w, "write");
                 c->in_off += (size_t)w;
-            }
-            if (c->cmd == NULL && !c->scp_trailer_sent) {
-                /* SCP: the source ends each file with a zero byte, which the
-                 * remote `scp -t` waits for before it acknowledges. */
-                ssize_t w = libssh2_channel_write(s->ch, "", 1);
-                if (w == LIBSSH2_ERROR_EAGAIN)
-                    return RC_AGAIN;
-                if (w < 0)
-                    return bs_ssh_fail(s, (int)w, "write");
-                if (w == 0)
-                    return RC_AGAIN;
-                c->scp_trailer_sent = true;
             }
             c->sub = CH_EOF;
             break;

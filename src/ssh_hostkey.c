@@ -70,6 +70,25 @@ static bool blob_has_type(const unsigned char *blob, long len, const char *type)
     return n == tl && (size_t)len >= 4 + tl && memcmp(blob + 4, type, tl) == 0;
 }
 
+#define FP_PREFIX "SHA256:"
+#define FP_B64_LEN 43   /* 32 bytes of SHA-256, base64 without padding */
+
+/* "SHA256:<43 base64>" at p (a word of its own: ssh-keygen -l output, as in
+ * cloud-init's fingerprint block)? */
+static bool is_fingerprint(const char *p, const char *line, const char *le)
+{
+    size_t pl = strlen(FP_PREFIX);
+    if ((size_t)(le - p) < pl + FP_B64_LEN || memcmp(p, FP_PREFIX, pl) != 0 ||
+        (p > line && p[-1] != ' ' && p[-1] != '\t'))
+        return false;
+    const char *b = p + pl;
+    for (size_t i = 0; i < FP_B64_LEN; i++)
+        if (!is_b64(b[i]) || b[i] == '=')
+            return false;
+    const char *e = b + FP_B64_LEN;
+    return e == le || *e == ' ' || *e == '\t' || *e == '\r';
+}
+
 int cb_ssh_host_keys_parse(const char *text, size_t len, char *out, size_t size,
                            struct cb_err *err)
 {
@@ -88,6 +107,29 @@ int cb_ssh_host_keys_parse(const char *text, size_t len, char *out, size_t size,
     while (p < end && rc == 0) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *le = eol != NULL ? eol : end;
+        /* A fingerprint line ("256 SHA256:... root@vm (ED25519)"). */
+        const char *fp = p;
+        while (fp < le && !is_fingerprint(fp, p, le))
+            fp++;
+        if (fp < le) {
+            size_t need = strlen(FP_PREFIX) + FP_B64_LEN + 1;
+            if (keys == CB_HOSTKEY_MAX_KEYS) {
+                rc = cb_err_set(err, CB_ERR_INVALID, "host_keys", "more than %d host keys",
+                                CB_HOSTKEY_MAX_KEYS);
+                break;
+            }
+            if (used + need + 1 > size) {
+                rc = cb_err_set(err, CB_ERR_INVALID, "host_keys", "host keys do not fit");
+                break;
+            }
+            memcpy(out + used, fp, need - 1);
+            out[used + need - 1] = '\n';
+            used += need;
+            out[used] = '\0';
+            keys++;
+            p = le + 1;
+            continue;
+        }
         /* Skip a console prefix ("ci-info: " etc.): find a known key type word. */
         for (size_t t = 0; t < sizeof key_types / sizeof key_types[0]; t++) {
             size_t tl = strlen(key_types[t].name);
@@ -153,10 +195,20 @@ int cb_host_keys_check_lines(const char *lines, const char *key, size_t key_len,
     unsigned char *blob = malloc(CB_HOSTKEY_LINE_MAX);
     if (blob == NULL)
         return cb_err_set(err, CB_ERR_INTERNAL, "host_keys", "out of memory");
+    char fp[64];
+    cb_hostkey_fingerprint(key, key_len, fp, sizeof fp);
     for (const char *p = lines; p != NULL && *p != '\0';) {
         const char *eol = strchr(p, '\n');
-        const char *sp = memchr(p, ' ', eol != NULL ? (size_t)(eol - p) : strlen(p));
-        if (sp != NULL) {
+        size_t ll = eol != NULL ? (size_t)(eol - p) : strlen(p);
+        const char *sp = memchr(p, ' ', ll);
+        if (ll > strlen(FP_PREFIX) && memcmp(p, FP_PREFIX, strlen(FP_PREFIX)) == 0) {
+            /* A fingerprint: as good as the key (SHA-256 of the same blob). */
+            if (ll == strlen(fp) && memcmp(p, fp, ll) == 0) {
+                *verdict = CB_HOSTKEY_MATCH;
+                break;
+            }
+            *verdict = CB_HOSTKEY_MISMATCH;
+        } else if (sp != NULL) {
             const char *b = sp + 1;
             size_t bl = eol != NULL ? (size_t)(eol - b) : strlen(b);
             long n = b64_decode(b, bl, blob, CB_HOSTKEY_LINE_MAX);

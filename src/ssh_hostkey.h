@@ -37,7 +37,8 @@ int cb_known_hosts_add(struct cb_known_hosts *kh, const char *name, const char *
                        size_t key_len, int key_type, struct cb_err *err);
 
 /* Compare the server key with normalised console lines (output of
- * cb_ssh_host_keys_parse). */
+ * cb_ssh_host_keys_parse): a key line or a fingerprint that matches is a
+ * match; lines that are all other keys are a mismatch. */
 int cb_host_keys_check_lines(const char *lines, const char *key, size_t key_len,
                              enum cb_hostkey_verdict *verdict, struct cb_err *err);
 

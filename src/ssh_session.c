@@ -174,6 +174,7 @@ static void ssh_close(struct cb_bs_session *s, bool graceful)
         /* With the socket shut down nothing can block: let libssh2 free
          * channels and state in blocking mode. */
         libssh2_session_set_blocking(s->ssh, 1);
+        bs_sftp_abort(s);
         if (s->ch != NULL)
             libssh2_channel_free(s->ch);
         s->ch = NULL;
@@ -302,9 +303,12 @@ static int do_hostkey(struct cb_bs_session *s)
     enum cb_hostkey_verdict v = CB_HOSTKEY_NOTFOUND;
     if (cb_known_hosts_check(s->sh->kh, s->node_id, key, len, type, &v, &s->err) != 0)
         return bs_failf(s, CB_ERR_PERMANENT, "host key check failed");
-    if (v == CB_HOSTKEY_NOTFOUND && s->host_keys != NULL &&
-        cb_host_keys_check_lines(s->host_keys, key, len, &v, &s->err) != 0)
-        return bs_failf(s, CB_ERR_PERMANENT, "host key check failed");
+    bool from_console = false;
+    if (v == CB_HOSTKEY_NOTFOUND && s->host_keys != NULL) {
+        if (cb_host_keys_check_lines(s->host_keys, key, len, &v, &s->err) != 0)
+            return bs_failf(s, CB_ERR_PERMANENT, "host key check failed");
+        from_console = v == CB_HOSTKEY_MATCH;
+    }
     if (v == CB_HOSTKEY_MISMATCH)
         return bs_failf(s, CB_ERR_PERMANENT,
                      "HOST KEY CHANGED: the node presents %s, which is not the key known for "
@@ -319,6 +323,13 @@ static int do_hostkey(struct cb_bs_session *s)
         if (cb_known_hosts_add(s->sh->kh, s->node_id, key, len, type, &s->err) != 0)
             return bs_failf(s, CB_ERR_IO, "cannot record the host key");
         bs_slog(s, CB_LOG_NOTICE, "recorded host key %s (accept-new)", s->host_key);
+    } else if (from_console) {
+        /* Verified by what the cloud showed on the console: remember it, so
+         * a later command (the drain, hours on) needs no console and a
+         * changed key is caught even when the console has scrolled. */
+        if (cb_known_hosts_add(s->sh->kh, s->node_id, key, len, type, &s->err) != 0)
+            return bs_failf(s, CB_ERR_IO, "cannot record the host key");
+        bs_slog(s, CB_LOG_NOTICE, "host key %s matches the console's; recorded", s->host_key);
     }
     bs_step_to(s, CB_BS_AUTH);
     return RC_DONE;

@@ -1,8 +1,9 @@
 /* ssh_session_int: the session state shared by the files of the per-node
  * state machine (internal; see ssh_session.h):
  *   ssh_session.c  connection, host key, login, the driver, the result
- *   ssh_channel.c  one exec or SCP channel as a small state machine
- *   ssh_steps.c    the steps after login: stage, upload, run, command, harvest
+ *   ssh_channel.c  one exec channel as a small state machine
+ *   ssh_sftp.c     stage and upload: one SFTP session for all files
+ *   ssh_steps.c    the steps after login: run, command, harvest
  * Step functions return enum bs_rc; a failure is recorded with bs_failf()
  * (first cause wins) and names the step it happened in.
  */
@@ -12,13 +13,14 @@
 #include "ssh_session.h"
 
 #include <libssh2.h>
+#include <libssh2_sftp.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #define HARVEST_MAX (64u * 1024 * 1024)   /* bytes of logs.tar.gz */
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 8000
-#define STAGE_PATH_MAX 256
+#define STAGE_PATH_MAX 1200   /* node_root (<= 1024) + /tmp/cloudburst.<hex> */
 
 enum bs_rc { RC_DONE = 0, RC_AGAIN, RC_WAIT, RC_FAIL };
 
@@ -32,12 +34,9 @@ struct buf {
 
 struct chan {
     enum chan_sub sub;
-    char *cmd;                  /* exec command (owned) or NULL for SCP */
-    char scp_path[STAGE_PATH_MAX + 64];
-    unsigned scp_mode;
+    char *cmd;                  /* exec command (owned) */
     const char *in;             /* stdin bytes (borrowed) */
     size_t in_len, in_off;
-    bool scp_trailer_sent;
     struct buf out, err;
     int out_fd;                 /* stdout into this file instead of out (harvest) */
     size_t out_fd_bytes;
@@ -63,6 +62,8 @@ struct cb_bs_session {
     int fd;
     LIBSSH2_SESSION *ssh;
     LIBSSH2_CHANNEL *ch;
+    LIBSSH2_SFTP *sftp;             /* stage and upload only */
+    LIBSSH2_SFTP_HANDLE *fh;        /* the file being uploaded */
     uv_poll_t *poll;
     uv_timer_t timer;
     bool timer_is_backoff, connecting, broken, harvesting, started, reported;
@@ -72,7 +73,8 @@ struct cb_bs_session {
     char last_connect_error[128];
     char host_key[64];
     char stage[STAGE_PATH_MAX];
-    size_t file_idx;
+    size_t file_idx, file_off;      /* upload progress */
+    unsigned stage_tries;
     struct chan chan;
     struct buf run_out, run_err;
     int exit_status;
@@ -99,9 +101,14 @@ int bs_chan_run(struct cb_bs_session *s);
 char *bs_privileged(struct cb_bs_session *s, const char *cmd);
 int bs_exec_setup(struct cb_bs_session *s, char *cmd);
 
-/* ssh_steps.c */
+/* ssh_sftp.c */
 int bs_do_stage(struct cb_bs_session *s);
 int bs_do_upload(struct cb_bs_session *s);
+/* Free the SFTP handle and session (after a failure; the socket is shut
+ * down, so nothing blocks). */
+void bs_sftp_abort(struct cb_bs_session *s);
+
+/* ssh_steps.c */
 int bs_do_run(struct cb_bs_session *s);
 int bs_do_command(struct cb_bs_session *s);
 int bs_do_harvest(struct cb_bs_session *s);

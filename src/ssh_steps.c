@@ -1,6 +1,6 @@
-/* ssh_steps: what a session does after login — stage, upload, run the
- * bootstrap script or a command, harvest logs after a failure, and write the
- * node's bootstrap.log. See ssh_session_int.h and bootstrap.h. */
+/* ssh_steps: what a session does after the upload — run the bootstrap
+ * script or a command, harvest logs after a failure, and write the node's
+ * bootstrap.log. See ssh_session_int.h and bootstrap.h. */
 #include "ssh_session_int.h"
 
 #include "cb_text.h"
@@ -14,59 +14,6 @@
 #include <unistd.h>
 
 /* ---- steps after login ------------------------------------------------- */
-
-int bs_do_stage(struct cb_bs_session *s)
-{
-    if (s->chan.cmd == NULL && bs_exec_setup(s, cb_strdup("umask 077 && mktemp -d "
-                                                       "\"${TMPDIR:-/tmp}/cloudburst.XXXXXXXX\"")) !=
-                                   RC_DONE)
-        return RC_FAIL;
-    int rc = bs_chan_run(s);
-    if (rc != RC_DONE)
-        return rc;
-    const char *p = s->chan.out.p != NULL ? s->chan.out.p : "";
-    size_t n = strcspn(p, "\r\n");
-    if (s->chan.exit_status != 0 || n == 0 || n >= sizeof s->stage || p[0] != '/')
-        return bs_failf(s, CB_ERR_IO, "cannot create a staging directory (exit %d)",
-                     s->chan.exit_status);
-    memcpy(s->stage, p, n);
-    s->stage[n] = '\0';
-    for (size_t i = 0; i < n; i++)
-        if (!cb_is_safe_name((char[]){ s->stage[i], '\0' }) && s->stage[i] != '/')
-            return bs_failf(s, CB_ERR_IO, "unexpected staging directory name");
-    bs_chan_reset(s);
-    s->file_idx = 0;
-    bs_step_to(s, CB_BS_UPLOAD);
-    return RC_DONE;
-}
-
-int bs_do_upload(struct cb_bs_session *s)
-{
-    while (s->file_idx < s->files.n) {
-        const struct cb_node_file *f = &s->files.f[s->file_idx];
-        if (s->chan.scp_path[0] == '\0') {
-            bs_chan_reset(s);
-            snprintf(s->chan.scp_path, sizeof s->chan.scp_path, "%s/%s", s->stage, f->name);
-            s->chan.scp_mode = f->mode & 0700; /* the staging copy stays private */
-            s->chan.in = f->data;
-            s->chan.in_len = f->len;
-            if (s->file_idx == 0)
-                bs_slog(s, CB_LOG_DEBUG, "upload started (%zu files)", s->files.n);
-        }
-        int rc = bs_chan_run(s);
-        if (rc != RC_DONE)
-            return rc;
-        if (s->chan.exit_status > 0)
-            return bs_failf(s, CB_ERR_IO, "SCP of %s failed (exit %d)", f->name,
-                         s->chan.exit_status);
-        bs_slog(s, CB_LOG_DEBUG, "uploaded %s (%zu bytes)", f->name, f->len);
-        s->chan.scp_path[0] = '\0';
-        s->file_idx++;
-    }
-    bs_chan_reset(s);
-    bs_step_to(s, CB_BS_RUN);
-    return RC_DONE;
-}
 
 int bs_do_run(struct cb_bs_session *s)
 {

@@ -154,6 +154,23 @@ int cb_userdata_check_site(const struct cb_node_site *site, struct cb_err *err)
                               "token is not an IDTOKEN (byte %zu is outside the JWT alphabet)",
                               i);
     }
+    if (site->lease > CB_USERDATA_LEASE_MAX)
+        return cb_err_set(err, CB_ERR_INVALID, "controller.lease",
+                          "%u s is longer than %u s", site->lease, CB_USERDATA_LEASE_MAX);
+    if (site->lease > 0) {
+        /* "cloudburst@<pool name>": one word in the cron job's arguments and
+         * a ClassAd string in the node's query. */
+        const char *c = site->controller_name;
+        if (c == NULL || c[0] == '\0')
+            return cb_err_set(err, CB_ERR_INVALID, "controller.lease",
+                              "the controller's ad name is missing (needed for the lease)");
+        if (check_plain("pool.name", c, "@", err) != 0)
+            return -1;
+        if (strchr(c, '/') != NULL || strchr(c, ':') != NULL)
+            return cb_err_set(err, CB_ERR_INVALID, "pool.name",
+                              "character '%c' is not allowed in the controller's ad name",
+                              strchr(c, '/') != NULL ? '/' : ':');
+    }
     for (size_t i = 0; i < site->n_condor_extra_config; i++) {
         const char *l = site->condor_extra_config[i];
         if (l == NULL || check_len("bootstrap.condor.extra_config", l, CB_USERDATA_LINE_MAX,
@@ -304,6 +321,22 @@ static void render_condor(FILE *f, const struct cb_node_site *site,
     if (site->mode == CB_MODE_EXCLUSIVE)
         fprintf(f, "# exclusive mode: only jobs that ask for a cloud node run here\n"
                    "START = $(START) && (TARGET.WantCloudNode =?= True)\n");
+    if (site->lease > 0) {
+        /* Checked often enough that an expiry is acted on within a fifth of
+         * the lease (10 s .. 60 s between runs). */
+        unsigned period = site->lease / 5;
+        period = period < 10 ? 10 : period > 60 ? 60 : period;
+        fprintf(f,
+                "# Controller lease: when the heartbeat of %s is older than %u s, this\n"
+                "# node takes no new job and powers off once idle (" CB_NODE_FILE_LEASE ").\n"
+                "STARTD_CRON_JOBLIST = $(STARTD_CRON_JOBLIST) CBLEASE\n"
+                "STARTD_CRON_CBLEASE_EXECUTABLE = " CB_NODE_LEASE_CHECK_PATH "\n"
+                "STARTD_CRON_CBLEASE_ARGS = %s %u $(SPOOL)/cloudburst-lease\n"
+                "STARTD_CRON_CBLEASE_MODE = Periodic\n"
+                "STARTD_CRON_CBLEASE_PERIOD = %u\n"
+                "START = $(START) && (CloudburstLeaseExpired =!= True)\n",
+                site->controller_name, site->lease, site->controller_name, site->lease, period);
+    }
     if (site->ccb)
         fprintf(f, "CCB_ADDRESS = $(COLLECTOR_HOST)\n");
     if (site->private_network_name != NULL && site->private_network_name[0] != '\0')
@@ -362,6 +395,8 @@ static void render_env(FILE *f, const struct cb_node_site *site,
     env_line(f, "CB_CMS_LOCAL_SITE", site->cms_local_site);
     env_line(f, "CB_CVMFS_REPO_URL", site->cvmfs_repo_url);
     env_line(f, "CB_CONDOR_REPO_URL", site->condor_repo_url);
+    fprintf(f, "CB_LEASE=%u\n", site->lease);
+    env_line(f, "CB_CONTROLLER", site->lease > 0 ? site->controller_name : "");
 }
 
 int cb_userdata_render(struct cb_node_files *out, const struct cb_node_site *site,
@@ -400,19 +435,24 @@ static int put_b64(FILE *f, const char *data, size_t len)
     return 0;
 }
 
-int cb_userdata_cloud_config(char **out, size_t *out_len, const struct cb_node_site *site,
-                             const struct cb_node_identity *id, const char *script,
-                             size_t script_len, struct cb_err *err)
+static int render_cloud_config(char **out, size_t *out_len, const struct cb_node_site *site,
+                               const struct cb_node_identity *id, const char *script,
+                               size_t script_len, const char *lease, size_t lease_len,
+                               struct cb_err *err)
 {
     *out = NULL;
     *out_len = 0;
     if (script == NULL || script_len == 0 || script_len > INT32_MAX / 2)
         return cb_err_set(err, CB_ERR_INVALID, CB_NODE_FILE_SCRIPT, "bootstrap script is empty");
+    if (lease != NULL && (lease_len == 0 || lease_len > INT32_MAX / 2))
+        return cb_err_set(err, CB_ERR_INVALID, CB_NODE_FILE_LEASE, "lease check is empty");
     struct cb_node_files files;
     if (cb_userdata_render(&files, site, id, err) != 0)
         return -1;
     if (cb_node_files_add(&files, CB_NODE_FILE_SCRIPT, 0755, false, script, script_len, err) !=
-        0) {
+            0 ||
+        (lease != NULL && cb_node_files_add(&files, CB_NODE_FILE_LEASE, 0755, false, lease,
+                                            lease_len, err) != 0)) {
         cb_node_files_free(&files);
         return -1;
     }
@@ -454,6 +494,32 @@ int cb_userdata_cloud_config(char **out, size_t *out_len, const struct cb_node_s
     return 0;
 }
 
+int cb_userdata_cloud_config(char **out, size_t *out_len, const struct cb_node_site *site,
+                             const struct cb_node_identity *id, const char *script,
+                             size_t script_len, struct cb_err *err)
+{
+    return render_cloud_config(out, out_len, site, id, script, script_len, NULL, 0, err);
+}
+
+int cb_userdata_cloud_config_dir(char **out, size_t *out_len, const struct cb_node_site *site,
+                                 const struct cb_node_identity *id, const char *script_dir,
+                                 struct cb_err *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    char *script = NULL, *lease = NULL;
+    size_t script_len = 0, lease_len = 0;
+    int rc = -1;
+    if (cb_userdata_load_script(&script, &script_len, script_dir, err) == 0 &&
+        (site->lease == 0 || cb_userdata_load_node_file(&lease, &lease_len, script_dir,
+                                                        CB_NODE_FILE_LEASE, err) == 0))
+        rc = render_cloud_config(out, out_len, site, id, script, script_len, lease, lease_len,
+                                 err);
+    free(script);
+    free(lease);
+    return rc;
+}
+
 void cb_userdata_free_text(char *text, size_t len)
 {
     if (text == NULL)
@@ -467,15 +533,23 @@ void cb_userdata_free_text(char *text, size_t len)
 int cb_userdata_load_script(char **out, size_t *out_len, const char *script_dir,
                             struct cb_err *err)
 {
+    return cb_userdata_load_node_file(out, out_len, script_dir, CB_NODE_FILE_SCRIPT, err);
+}
+
+int cb_userdata_load_node_file(char **out, size_t *out_len, const char *script_dir,
+                               const char *name, struct cb_err *err)
+{
     *out = NULL;
     *out_len = 0;
     char path[4096];
     if (script_dir == NULL || script_dir[0] == '\0')
         return cb_err_set(err, CB_ERR_INVALID, "bootstrap.script_dir", "missing");
-    snprintf(path, sizeof path, "%s/" CB_NODE_FILE_SCRIPT, script_dir);
+    if (name == NULL || !cb_is_safe_name(name))
+        return cb_err_set(err, CB_ERR_INTERNAL, "bootstrap.script_dir", "bad node file name");
+    snprintf(path, sizeof path, "%s/%s", script_dir, name);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return cb_err_errno(err, CB_ERR_IO, errno, path, "cannot open the bootstrap script");
+        return cb_err_errno(err, CB_ERR_IO, errno, path, "cannot open this node script");
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
         st.st_size > CB_USERDATA_SCRIPT_MAX) {

@@ -55,7 +55,15 @@ struct cb_node_site {
     const char *const *condor_extra_config;
     size_t n_condor_extra_config;
     const char *condor_repo_url;        /* NULL = the script's default */
+    /* The node side of the controller lease (cloudburst-lease-check as a
+     * startd cron job): the controller ad's Name ("cloudburst@<pool name>",
+     * as the daemon advertises it) and the lease in seconds; 0 = no lease
+     * check on the node. */
+    const char *controller_name;        /* required when lease > 0 */
+    unsigned lease;                     /* s, at most CB_USERDATA_LEASE_MAX */
 };
+
+#define CB_USERDATA_LEASE_MAX (7u * 24 * 3600)
 
 /* The node side: who this VM is (published as ClassAd attributes). */
 struct cb_node_identity {
@@ -73,6 +81,9 @@ struct cb_node_identity {
 #define CB_NODE_FILE_TOKEN "cloudburst.token"
 #define CB_NODE_FILE_ENV "node.env"
 #define CB_NODE_FILE_SCRIPT "cloudburst-bootstrap.sh"
+#define CB_NODE_FILE_LEASE "cloudburst-lease-check"
+/* Where the bootstrap script (and the image recipes) install the lease check. */
+#define CB_NODE_LEASE_CHECK_PATH "/usr/libexec/cloudburst/" CB_NODE_FILE_LEASE
 /* Where cloud-init writes the bundle and runs the script from. */
 #define CB_NODE_STAGING_DIR "/var/lib/cloudburst/bootstrap"
 
@@ -84,7 +95,7 @@ struct cb_node_file {
     size_t len;
 };
 
-#define CB_NODE_FILES_MAX 8
+#define CB_NODE_FILES_MAX 8  /* 5 rendered + the bootstrap script + the lease check */
 
 struct cb_node_files {
     struct cb_node_file f[CB_NODE_FILES_MAX];
@@ -121,6 +132,15 @@ int cb_userdata_cloud_config(char **out, size_t *out_len, const struct cb_node_s
                              const struct cb_node_identity *id, const char *script,
                              size_t script_len, struct cb_err *err);
 
+/* The same, with the node scripts read from script_dir: the bootstrap
+ * script, and the lease check (CB_NODE_FILE_LEASE) when site->lease > 0, so
+ * that cloud-init installs it like the SSH upload does. (Without it, as with
+ * cb_userdata_cloud_config(), a node with a lease relies on the image's
+ * copy, and the bootstrap script fails clearly when there is none.) */
+int cb_userdata_cloud_config_dir(char **out, size_t *out_len, const struct cb_node_site *site,
+                                 const struct cb_node_identity *id, const char *script_dir,
+                                 struct cb_err *err);
+
 /* Read <script_dir>/cloudburst-bootstrap.sh (a regular file of at most
  * CB_USERDATA_SCRIPT_MAX bytes, not writable by group or others) into *out
  * (NUL-terminated, caller frees). For the bootstrapper and for callers that
@@ -128,6 +148,9 @@ int cb_userdata_cloud_config(char **out, size_t *out_len, const struct cb_node_s
 #define CB_USERDATA_SCRIPT_MAX (1024 * 1024)
 int cb_userdata_load_script(char **out, size_t *out_len, const char *script_dir,
                             struct cb_err *err);
+/* The same for another node file of script_dir (CB_NODE_FILE_LEASE). */
+int cb_userdata_load_node_file(char **out, size_t *out_len, const char *script_dir,
+                               const char *name, struct cb_err *err);
 
 /* Wipe and free text returned by cb_userdata_cloud_config(). NULL is fine. */
 void cb_userdata_free_text(char *text, size_t len);

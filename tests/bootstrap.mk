@@ -21,6 +21,11 @@ tests_bootstrap_fuzz_hostkeys_LDADD = src/libcbshell.la
 TESTS += tests/bootstrap/fuzz-replay.sh
 EXTRA_DIST += tests/bootstrap/fuzz-replay.sh
 
+# The node side of the controller lease (images/cloudburst-lease-check) as the
+# startd cron job runs it, with HTCondor stand-ins.
+TESTS += tests/bootstrap/lease.sh
+EXTRA_DIST += tests/bootstrap/lease.sh
+
 # Every shell script of the bootstrap area passes shellcheck.
 TESTS += tests/bootstrap/shellcheck.sh
 EXTRA_DIST += tests/bootstrap/shellcheck.sh

@@ -4,7 +4,7 @@
  * with its own root prefix; the real images/cloudburst-bootstrap.sh runs
  * there with CB_ROOT set. HTCondor and CVMFS are not in Debian, so the node
  * roots carry minimal stand-ins (tests/bootstrap/standins) on the script's
- * PATH; everything else — sshd, authentication, host keys, SCP, sh, tar — is
+ * PATH; everything else — sshd, authentication, host keys, SFTP, sh, tar — is
  * real. Exits 77 when sshd cannot run here.
  */
 #include "bootstrap.h"
@@ -181,7 +181,9 @@ START_TEST(test_success_several_nodes)
         char *ml = node_file(&nodes[i], "var/log/condor/MasterLog");
         ck_assert_int_eq(count_lines_with(ml, "started"), 1);
         free(ml);
-        /* The staging directory (it held the token) is gone. */
+        /* The staging directory (it held the token) is gone: it was made
+         * under the node root's tmp, and nothing went to the session's. */
+        ck_assert_int_eq(h_sh("ls -A '%s/tmp' | grep -q .", nodes[i].root), 1);
         ck_assert_int_eq(h_sh("ls -A '%s/tmp' | grep -q .", nodes[i].dir), 1);
         cb_bootstrap_free(bs[i]);
         cb_bootstrap_report_clear(&m.rep[i]);
@@ -238,6 +240,85 @@ START_TEST(test_rerun_is_idempotent)
     free(ml);
     cb_bootstrap_report_clear(&rep);
     cb_bootstrap_free(bs);
+}
+END_TEST
+
+/* With the controller lease on, the upload carries the lease check, the
+ * script installs it where the startd cron job finds it, and the installed
+ * copy works on the node (run over SSH here as the startd would run it; the
+ * collector is the condor_status stand-in's ad file). */
+START_TEST(test_lease_check_installed)
+{
+    struct h_node *n = &nodes[0];
+    struct cb_bootstrap_options o;
+    base_options(&o, env.key_ed25519);
+    o.site.controller_name = "cloudburst@t2";
+    o.site.lease = 600;
+    struct cb_bootstrap *bs = make_bs(&o, n);
+    struct cb_bootstrap_target t = target_of(n);
+    struct cb_bootstrap_report rep;
+    struct cb_err err = CB_ERR_INIT;
+    /* The image has sudo: the condor user may run the one poweroff command. */
+    ck_assert_int_eq(h_sh("mkdir -p '%s/etc/sudoers.d'", n->root), 0);
+    int rc = cb_bootstrap_run_sync(bs, &t, NULL, &rep, &err);
+    ck_assert_msg(rc == 0, "%s: %s\n%s", err.origin, err.msg, rep.r.errout);
+    ck_assert_ptr_nonnull(strstr(rep.r.out, "controller lease: 600s on cloudburst@t2"));
+    char *sudoers = node_file(n, "etc/sudoers.d/cloudburst-lease");
+    ck_assert_ptr_nonnull(sudoers);
+    ck_assert_ptr_nonnull(
+        strstr(sudoers, "\ncondor ALL=(root) NOPASSWD: /usr/sbin/shutdown -h now, "
+                        "/sbin/shutdown -h now\n"));
+    free(sudoers);
+    char path0[1024];
+    snprintf(path0, sizeof path0, "%s/etc/sudoers.d/cloudburst-lease", n->root);
+    struct stat st0;
+    ck_assert_int_eq(stat(path0, &st0), 0);
+    ck_assert_int_eq(st0.st_mode & 07777, 0440);
+    /* sudo's own parser accepts it, where sudo is installed. */
+    if (h_sh("command -v visudo >/dev/null 2>&1") == 0)
+        ck_assert_int_eq(h_sh("visudo -cqf '%s'", path0), 0);
+    cb_bootstrap_report_clear(&rep);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/usr/libexec/cloudburst/cloudburst-lease-check", n->root);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0755);
+    ck_assert_int_eq(h_sh("cmp -s '%s' '%s/cloudburst-lease-check'", path, env.script_dir), 0);
+    char *conf = node_file(n, "etc/condor/config.d/50-cloudburst.conf");
+    ck_assert_ptr_nonnull(strstr(conf, "STARTD_CRON_CBLEASE_ARGS = cloudburst@t2 600 "));
+    ck_assert_ptr_nonnull(strstr(conf, "(CloudburstLeaseExpired =!= True)"));
+    free(conf);
+
+    /* The installed check against a fresh heartbeat in the collector. */
+    ck_assert_int_eq(h_sh("mkdir -p '%s/run/condor/collector' && printf "
+                          "'CloudburstHeartbeat = %%s\n' \"$(date +%%s)\" > "
+                          "'%s/run/condor/collector/cloudburst@t2.ad'",
+                          n->root, n->root),
+                     0);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "CB_ROOT='%s' '%s' cloudburst@t2 600 '%s/spool/lease'", n->root,
+             path, n->root);
+    cb_err_clear(&err);
+    ck_assert_int_eq(cb_bootstrap_run_sync(bs, &t, cmd, &rep, &err), 0);
+    ck_assert_ptr_nonnull(strstr(rep.r.out, "CloudburstLeaseExpired = False"));
+    /* It found the ad (not merely "just joined"): the heartbeat is kept. */
+    ck_assert_int_eq(h_sh("test -s '%s/spool/lease/heartbeat'", n->root), 0);
+    cb_bootstrap_report_clear(&rep);
+    cb_bootstrap_free(bs);
+
+    /* A script_dir without the lease check is refused at create. */
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/no-lease-check", env.dir);
+    ck_assert_int_eq(h_sh("mkdir -p '%s' && cp '%s/cloudburst-bootstrap.sh' '%s/'", dir,
+                          env.script_dir, dir),
+                     0);
+    o.script_dir = dir;
+    o.node_root = n->root;
+    bs = NULL;
+    cb_err_clear(&err);
+    ck_assert_int_eq(cb_bootstrap_create(&bs, &o, &err), -1);
+    ck_assert_ptr_null(bs);
+    ck_assert_ptr_nonnull(strstr(err.origin, "cloudburst-lease-check"));
 }
 END_TEST
 
@@ -358,6 +439,17 @@ START_TEST(test_changed_host_key_refused)
 }
 END_TEST
 
+/* A bootstrapper in strict mode with its own known-hosts file. */
+static struct cb_bootstrap *strict_bs(struct cb_bootstrap_options *o, const struct h_node *n,
+                                      const char *kh_name, char *kh_path, size_t kh_size)
+{
+    base_options(o, env.key_ed25519);
+    o->host_key_policy = CB_HOSTKEY_STRICT;
+    snprintf(kh_path, kh_size, "%s/%s", env.dir, kh_name);
+    o->known_hosts_file = kh_path;
+    return make_bs(o, n);
+}
+
 START_TEST(test_strict_console_keys)
 {
     struct h_node *n = &nodes[4];
@@ -371,38 +463,90 @@ START_TEST(test_strict_console_keys)
                      0);
     char *console = h_read(kt);
     struct cb_bootstrap_options o;
-    base_options(&o, env.key_ed25519);
-    o.host_key_policy = CB_HOSTKEY_STRICT;
     char kh_path[1024];
-    snprintf(kh_path, sizeof kh_path, "%s/known_hosts_strict", env.dir);
-    o.known_hosts_file = kh_path;
-    struct cb_bootstrap *bs = make_bs(&o, n);
+    struct cb_bootstrap *bs = strict_bs(&o, n, "known_hosts_strict", kh_path, sizeof kh_path);
     struct cb_bootstrap_target t = target_of(n);
     struct cb_bootstrap_report rep;
     struct cb_err err = CB_ERR_INIT;
-    /* Unknown key: strict refuses. */
+    /* Unknown key: strict refuses, for a command and for a bootstrap. */
     ck_assert_int_eq(cb_bootstrap_run_sync(bs, &t, "true", &rep, &err), -1);
     ck_assert_int_eq(rep.r.step, CB_BS_HOSTKEY);
     ck_assert_ptr_nonnull(strstr(rep.r.err.msg, "not known"));
     cb_bootstrap_report_clear(&rep);
-    /* Known from the console: accepted, and nothing is written. */
+    cb_err_clear(&err);
+    ck_assert_int_eq(cb_bootstrap_run_sync(bs, &t, NULL, &rep, &err), -1);
+    ck_assert_int_eq(rep.r.step, CB_BS_HOSTKEY);
+    ck_assert_str_eq(rep.r.harvest_dir, ""); /* it never logged in */
+    cb_bootstrap_report_clear(&rep);
+    ck_assert_int_eq(access(kh_path, F_OK), -1);
+    /* The right key from the console: the bootstrap runs, and the key is
+     * recorded under the node id. */
     t.host_keys = console;
     cb_err_clear(&err);
-    ck_assert_int_eq(cb_bootstrap_run_sync(bs, &t, "true", &rep, &err), 0);
-    ck_assert_int_eq(access(kh_path, F_OK), -1);
+    int rc = cb_bootstrap_run_sync(bs, &t, NULL, &rep, &err);
+    ck_assert_msg(rc == 0, "%s: %s", err.origin, err.msg);
+    ck_assert_int_eq(rep.r.step, CB_BS_DONE);
     cb_bootstrap_report_clear(&rep);
-    /* Another node's console keys do not match: refused as a change. */
+    char *kh = h_read(kh_path);
+    char want[80];
+    snprintf(want, sizeof want, "%.60s ssh-ed25519 ", n->id);
+    ck_assert_ptr_nonnull(kh);
+    ck_assert_int_eq(count_lines_with(kh, want), 1);
+    free(kh);
+    /* Hours later the drain runs without the console: verified all the same. */
+    t.host_keys = NULL;
+    cb_err_clear(&err);
+    ck_assert_int_eq(cb_bootstrap_run_sync(bs, &t, "echo drain", &rep, &err), 0);
+    cb_bootstrap_report_clear(&rep);
+    cb_bootstrap_free(bs);
+
+    /* Another node's key on the console: refused, nothing recorded. */
     char other[1024];
     snprintf(other, sizeof other, "%s/ssh_host_ed25519_key.pub", nodes[0].dir);
     char *okey = h_read(other);
+    bs = strict_bs(&o, n, "known_hosts_strict2", kh_path, sizeof kh_path);
     t.host_keys = okey;
+    cb_err_clear(&err);
+    ck_assert_int_eq(cb_bootstrap_run_sync(bs, &t, NULL, &rep, &err), -1);
+    ck_assert_int_eq(rep.r.step, CB_BS_HOSTKEY);
+    ck_assert_int_eq(rep.r.err.code, CB_ERR_PERMANENT);
+    ck_assert_ptr_nonnull(strstr(rep.r.err.msg, "HOST KEY CHANGED"));
+    ck_assert_int_eq(access(kh_path, F_OK), -1);
+    cb_bootstrap_report_clear(&rep);
+    cb_bootstrap_free(bs);
+    free(okey);
+
+    /* Only the fingerprints (ssh-keygen -l, as cloud-init prints them). */
+    ck_assert_int_eq(h_sh("{ echo '-----BEGIN SSH HOST KEY FINGERPRINTS-----'; '%s' -lf "
+                          "'%s/ssh_host_ed25519_key.pub'; echo '-----END SSH HOST KEY "
+                          "FINGERPRINTS-----'; } > '%s'",
+                          env.keygen, n->dir, kt),
+                     0);
+    char *fps = h_read(kt);
+    ck_assert_ptr_nonnull(strstr(fps, " SHA256:"));
+    bs = strict_bs(&o, n, "known_hosts_strict3", kh_path, sizeof kh_path);
+    t.host_keys = fps;
+    cb_err_clear(&err);
+    ck_assert_int_eq(cb_bootstrap_run_sync(bs, &t, "true", &rep, &err), 0);
+    ck_assert_ptr_nonnull(strstr(fps, rep.r.host_key)); /* the fingerprint it checked */
+    cb_bootstrap_report_clear(&rep);
+    cb_bootstrap_free(bs);
+    /* A fingerprint of another key: refused. */
+    ck_assert_int_eq(h_sh("'%s' -lf '%s/ssh_host_ed25519_key.pub' > '%s'", env.keygen,
+                          nodes[0].dir, kt),
+                     0);
+    char *wrong = h_read(kt);
+    bs = strict_bs(&o, n, "known_hosts_strict4", kh_path, sizeof kh_path);
+    t.host_keys = wrong;
     cb_err_clear(&err);
     ck_assert_int_eq(cb_bootstrap_run_sync(bs, &t, "true", &rep, &err), -1);
     ck_assert_ptr_nonnull(strstr(rep.r.err.msg, "HOST KEY CHANGED"));
+    ck_assert_int_eq(access(kh_path, F_OK), -1);
     cb_bootstrap_report_clear(&rep);
-    free(okey);
-    free(console);
     cb_bootstrap_free(bs);
+    free(wrong);
+    free(fps);
+    free(console);
 }
 END_TEST
 
@@ -647,6 +791,69 @@ START_TEST(test_connection_dropped_mid_upload)
 }
 END_TEST
 
+/* A node whose sshd offers no SFTP: the stage step fails and says why; the
+ * connection still serves the log harvest. */
+START_TEST(test_no_sftp_subsystem)
+{
+    struct h_node *n = &nodes[5];
+    n->no_sftp = true;
+    ck_assert_int_eq(h_node_restart(&env, n, false), 0);
+    ck_assert_int_eq(h_sh("rm -rf '%s/nodes/%s'", env.state_dir, n->id), 0);
+    struct cb_bootstrap_options o;
+    base_options(&o, env.key_ed25519);
+    struct cb_bootstrap *bs = make_bs(&o, n);
+    struct cb_bootstrap_target t = target_of(n);
+    struct cb_bootstrap_report rep;
+    struct cb_err err = CB_ERR_INIT;
+    ck_assert_int_eq(cb_bootstrap_run_sync(bs, &t, NULL, &rep, &err), -1);
+    ck_assert_int_eq(rep.r.step, CB_BS_STAGE);
+    ck_assert_ptr_nonnull(strstr(rep.r.err.msg, "cannot start SFTP"));
+    ck_assert_ptr_nonnull(strstr(rep.r.err.origin, ":stage"));
+    ck_assert_int_eq(rep.r.exit_status, -1);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/logs.tar.gz", rep.r.harvest_dir);
+    ck_assert_int_eq(h_sh("tar -tzf '%s' | grep -q var/log/", path), 0);
+    /* Nothing was staged. */
+    ck_assert_int_eq(h_sh("ls -A '%s/tmp' | grep -q .", n->root), 1);
+    cb_bootstrap_report_clear(&rep);
+    cb_bootstrap_free(bs);
+    n->no_sftp = false;
+    ck_assert_int_eq(h_node_restart(&env, n, false), 0);
+}
+END_TEST
+
+/* A bootstrap script far larger than one SFTP write (libssh2 pipelines
+ * ~30 kB requests and asks to be called again with the same buffer): it
+ * arrives whole, since the node only verifies if its last lines ran. */
+START_TEST(test_large_upload)
+{
+    struct h_node *n = &nodes[5];
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/big-script", env.dir);
+    ck_assert_int_eq(h_sh("mkdir -p '%s' && { head -n 1 '%s/cloudburst-bootstrap.sh'; "
+                          "i=0; while [ $i -lt 6000 ]; do echo \"# padding line $i: the upload "
+                          "must carry every byte of this file\"; i=$((i + 1)); done; "
+                          "tail -n +2 '%s/cloudburst-bootstrap.sh'; } > '%s/cloudburst-bootstrap.sh' "
+                          "&& chmod 0644 '%s/cloudburst-bootstrap.sh' && "
+                          "test $(wc -c < '%s/cloudburst-bootstrap.sh') -gt 300000",
+                          dir, env.script_dir, env.script_dir, dir, dir, dir),
+                     0);
+    struct cb_bootstrap_options o;
+    base_options(&o, env.key_ed25519);
+    o.script_dir = dir;
+    struct cb_bootstrap *bs = make_bs(&o, n);
+    struct cb_bootstrap_target t = target_of(n);
+    struct cb_bootstrap_report rep;
+    struct cb_err err = CB_ERR_INIT;
+    int rc = cb_bootstrap_run_sync(bs, &t, NULL, &rep, &err);
+    ck_assert_msg(rc == 0, "%s: %s\n%s", err.origin, err.msg, rep.r.errout);
+    ck_assert_ptr_nonnull(strstr(rep.r.out, "verified"));
+    ck_assert_int_eq(h_sh("ls -A '%s/tmp' | grep -q .", n->root), 1);
+    cb_bootstrap_report_clear(&rep);
+    cb_bootstrap_free(bs);
+}
+END_TEST
+
 START_TEST(test_queue_limit_and_cancel)
 {
     uv_loop_t loop;
@@ -711,6 +918,7 @@ int main(void)
     /* Order matters: later cases use nodes the first one bootstrapped. */
     tcase_add_test(tc, test_success_several_nodes);
     tcase_add_test(tc, test_rerun_is_idempotent);
+    tcase_add_test(tc, test_lease_check_installed);
     tcase_add_test(tc, test_run_command);
     tcase_add_test(tc, test_sudo_wrapping);
     tcase_add_test(tc, test_wrong_user_key);
@@ -723,6 +931,8 @@ int main(void)
     tcase_add_test(tc, test_script_fails_quarantine_and_harvest);
     tcase_add_test(tc, test_script_hangs_step_timeout);
     tcase_add_test(tc, test_connection_dropped_mid_upload);
+    tcase_add_test(tc, test_no_sftp_subsystem);
+    tcase_add_test(tc, test_large_upload);
     tcase_add_test(tc, test_queue_limit_and_cancel);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

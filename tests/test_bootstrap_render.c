@@ -184,6 +184,82 @@ START_TEST(test_validation)
 }
 END_TEST
 
+/* The node side of the controller lease: a startd cron job and the START
+ * clause, only when a lease is set; node.env tells the script. */
+START_TEST(test_lease_config)
+{
+    struct cb_node_site s;
+    site_of(&s);
+    struct cb_node_files f;
+    struct cb_err err = CB_ERR_INIT;
+    ck_assert_int_eq(cb_userdata_render(&f, &s, &ident, &err), 0);
+    ck_assert_ptr_null(strstr(file_text(&f, CB_NODE_FILE_CONDOR), "CBLEASE"));
+    ck_assert_ptr_null(strstr(file_text(&f, CB_NODE_FILE_CONDOR), "CloudburstLeaseExpired"));
+    ck_assert_ptr_nonnull(strstr(file_text(&f, CB_NODE_FILE_ENV), "CB_LEASE=0\n"));
+    cb_node_files_free(&f);
+
+    s.controller_name = "cloudburst@t2-example";
+    s.lease = 900;
+    ck_assert_int_eq(cb_userdata_render(&f, &s, &ident, &err), 0);
+    const char *c = file_text(&f, CB_NODE_FILE_CONDOR);
+    const char *want[] = {
+        "STARTD_CRON_JOBLIST = $(STARTD_CRON_JOBLIST) CBLEASE\n",
+        "STARTD_CRON_CBLEASE_EXECUTABLE = /usr/libexec/cloudburst/cloudburst-lease-check\n",
+        "STARTD_CRON_CBLEASE_ARGS = cloudburst@t2-example 900 $(SPOOL)/cloudburst-lease\n",
+        "STARTD_CRON_CBLEASE_MODE = Periodic\n",
+        "STARTD_CRON_CBLEASE_PERIOD = 60\n", /* lease / 5, at most 60 s */
+        "START = $(START) && (CloudburstLeaseExpired =!= True)\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_msg(strstr(c, want[i]) != NULL, "missing %s in:\n%s", want[i], c);
+    /* Both START clauses hold: exclusive mode's and the lease's. */
+    ck_assert_ptr_nonnull(strstr(c, "START = $(START) && (TARGET.WantCloudNode =?= True)\n"));
+    const char *env = file_text(&f, CB_NODE_FILE_ENV);
+    ck_assert_ptr_nonnull(strstr(env, "CB_LEASE=900\n"));
+    ck_assert_ptr_nonnull(strstr(env, "CB_CONTROLLER='cloudburst@t2-example'\n"));
+    cb_node_files_free(&f);
+
+    /* A short lease is checked more often, never more than every 10 s. */
+    s.lease = 100;
+    ck_assert_int_eq(cb_userdata_render(&f, &s, &ident, &err), 0);
+    ck_assert_ptr_nonnull(strstr(file_text(&f, CB_NODE_FILE_CONDOR), "_PERIOD = 20\n"));
+    cb_node_files_free(&f);
+    s.lease = 30;
+    ck_assert_int_eq(cb_userdata_render(&f, &s, &ident, &err), 0);
+    ck_assert_ptr_nonnull(strstr(file_text(&f, CB_NODE_FILE_CONDOR), "_PERIOD = 10\n"));
+    cb_node_files_free(&f);
+
+    /* Refused: a lease without the controller's name, a name that could
+     * split the cron arguments or the ClassAd string, an absurd lease. */
+    static const struct {
+        const char *name;
+        unsigned lease;
+        const char *field;
+    } bad[] = {
+        { NULL, 900, "controller.lease" },
+        { "", 900, "controller.lease" },
+        { "cloudburst@t2 x", 900, "pool.name" },
+        { "cloudburst@\"t2\"", 900, "pool.name" },
+        { "cloudburst@t2/x", 900, "pool.name" },
+        { "cloudburst@t2\nSTART = True", 900, "pool.name" },
+        { "cloudburst@t2", CB_USERDATA_LEASE_MAX + 1, "controller.lease" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s.controller_name = bad[i].name;
+        s.lease = bad[i].lease;
+        cb_err_clear(&err);
+        ck_assert_msg(cb_userdata_render(&f, &s, &ident, &err) == -1, "case %zu accepted", i);
+        ck_assert_int_eq(f.n, 0);
+        ck_assert_msg(strcmp(err.origin, bad[i].field) == 0, "case %zu: origin %s", i, err.origin);
+    }
+    /* No lease: the name is not looked at. */
+    s.controller_name = "not checked when there is no lease";
+    s.lease = 0;
+    ck_assert_int_eq(cb_userdata_render(&f, &s, &ident, &err), 0);
+    cb_node_files_free(&f);
+}
+END_TEST
+
 START_TEST(test_shell_quote)
 {
     char b[64];
@@ -293,6 +369,64 @@ START_TEST(test_cloud_config)
 }
 END_TEST
 
+/* With a lease, the user-data carries the lease check too (from script_dir),
+ * so a node booted with cloud-init installs it like an SSH bootstrap. */
+START_TEST(test_cloud_config_lease)
+{
+    const char *top = getenv("top_srcdir") != NULL ? getenv("top_srcdir") : ".";
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/images", top);
+    struct cb_node_site s;
+    site_of(&s);
+    char *ud = NULL;
+    size_t len = 0;
+    struct cb_err err = CB_ERR_INIT;
+    ck_assert_int_eq(cb_userdata_cloud_config_dir(&ud, &len, &s, &ident, dir, &err), 0);
+    ck_assert_ptr_null(strstr(ud, CB_NODE_STAGING_DIR "/" CB_NODE_FILE_LEASE));
+    cb_userdata_free_text(ud, len);
+
+    s.controller_name = "cloudburst@t2";
+    s.lease = 600;
+    ck_assert_int_eq(cb_userdata_cloud_config_dir(&ud, &len, &s, &ident, dir, &err), 0);
+    const char *p = strstr(ud, "path: " CB_NODE_STAGING_DIR "/" CB_NODE_FILE_LEASE "\n");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(strstr(p, "permissions: '0755'"));
+    /* Its content is the shipped script. */
+    char path[1200];
+    snprintf(path, sizeof path, "%s/" CB_NODE_FILE_LEASE, dir);
+    size_t sl = 0;
+    char *script = slurp(path, &sl);
+    ck_assert_ptr_nonnull(script);
+    p = strstr(p, "content: ");
+    ck_assert_ptr_nonnull(p);
+    p += 9;
+    size_t bl = strcspn(p, "\n");
+    unsigned char *dec = malloc(bl);
+    int dl = EVP_DecodeBlock(dec, (const unsigned char *)p, (int)bl);
+    while (bl > 0 && p[bl - 1] == '=') {
+        bl--;
+        dl--;
+    }
+    ck_assert_int_eq(dl, (int)sl);
+    ck_assert(memcmp(dec, script, sl) == 0);
+    free(dec);
+    free(script);
+    cb_userdata_free_text(ud, len);
+
+    /* A script_dir without the lease check: a clear error naming the file. */
+    char tmp[] = "/tmp/cb-ud-lease.XXXXXX", cmd[1400];
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    snprintf(cmd, sizeof cmd, "cp '%s/" CB_NODE_FILE_SCRIPT "' '%s/'", dir, tmp);
+    ck_assert_int_eq(system(cmd), 0);
+    cb_err_clear(&err);
+    ck_assert_int_eq(cb_userdata_cloud_config_dir(&ud, &len, &s, &ident, tmp, &err), -1);
+    ck_assert_ptr_null(ud);
+    ck_assert_ptr_nonnull(strstr(err.origin, CB_NODE_FILE_LEASE));
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(test_script_load)
 {
     const char *top = getenv("top_srcdir") != NULL ? getenv("top_srcdir") : ".";
@@ -331,7 +465,7 @@ START_TEST(test_host_key_parse)
         const char *file;
         int keys;
     } cases[] = {
-        { "cloud-init-three-keys.console", 3 }, { "empty.console", 0 },
+        { "cloud-init-three-keys.console", 4 }, { "empty.console", 0 },
         { "bad-base64.console", 0 },            { "type-mismatch.console", 0 },
         { "too-many-keys.console", -1 },        { "truncated-binary.console", 0 },
     };
@@ -347,14 +481,64 @@ START_TEST(test_host_key_parse)
         ck_assert_msg(n == cases[i].keys, "%s: %d keys (%s)", cases[i].file, n, err.msg);
         if (n < 0)
             ck_assert_str_eq(err.origin, "host_keys");
-        if (n == 3) {
-            ck_assert(strncmp(out, "ecdsa-sha2-nistp256 AAAA", 24) == 0);
+        if (n == 4) {
+            /* The fingerprint block comes first on the console, then the keys. */
+            ck_assert(strncmp(out, "SHA256:pPDzjjJ0o8+qQ/cvAmdy/lCYueVO7cA4JOF26bCnvz4\n"
+                                   "ecdsa-sha2-nistp256 AAAA", 51 + 24) == 0);
             ck_assert_ptr_nonnull(strstr(out, "\nssh-ed25519 AAAAC3"));
             ck_assert_ptr_nonnull(strstr(out, "\nssh-rsa AAAAB3"));
             ck_assert_ptr_null(strstr(out, "root@vm")); /* comments dropped */
         }
         free(text);
     }
+}
+END_TEST
+
+/* Other shapes of host-key text: known_hosts lines, fingerprints with and
+ * without their context, and words that only look like fingerprints. */
+START_TEST(test_host_key_parse_forms)
+{
+    static const struct {
+        const char *text;
+        int n;
+        const char *out;
+    } cases[] = {
+        { "b7-3 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBayJH0z9utwNJdE8BwYn85qiEsaXpkYH56J0W0uYX86\n", 1,
+          "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBayJH0z9utwNJdE8BwYn85qiEsaXpkYH56J0W0uYX86\n" },
+        { "256 SHA256:pPDzjjJ0o8+qQ/cvAmdy/lCYueVO7cA4JOF26bCnvz4 root@vm (ED25519)\r\n", 1,
+          "SHA256:pPDzjjJ0o8+qQ/cvAmdy/lCYueVO7cA4JOF26bCnvz4\n" },
+        { "SHA256:pPDzjjJ0o8+qQ/cvAmdy/lCYueVO7cA4JOF26bCnvz4", 1,
+          "SHA256:pPDzjjJ0o8+qQ/cvAmdy/lCYueVO7cA4JOF26bCnvz4\n" },
+        /* too short, too long, padded, glued to a word, not base64 */
+        { "256 SHA256:pPDzjjJ0o8+qQ/cvAmdy/lCYueVO7cA4JOF26bCnvz root@vm\n", 0, "" },
+        { "256 SHA256:pPDzjjJ0o8+qQ/cvAmdy/lCYueVO7cA4JOF26bCnvz4x root@vm\n", 0, "" },
+        { "256 SHA256:pPDzjjJ0o8+qQ/cvAmdy/lCYueVO7cA4JOF26bCnv== root@vm\n", 0, "" },
+        { "keySHA256:pPDzjjJ0o8+qQ/cvAmdy/lCYueVO7cA4JOF26bCnvz4\n", 0, "" },
+        { "256 SHA256:pPDzjjJ0o8+qQ/cvAmdy/lCYueVO7cA4JOF26b*nvz4\n", 0, "" },
+        /* the colon-hex table cloud-init also prints is not a SHA256: form */
+        { "ci-info: | ssh-ed25519 | a4:f0:f3:8e:32:74:a3:cf:aa:43:f7:2f:02:67:72:fe | - |\n", 0, "" },
+    };
+    char out[1024];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cb_err err = CB_ERR_INIT;
+        int n = cb_ssh_host_keys_parse(cases[i].text, strlen(cases[i].text), out, sizeof out, &err);
+        ck_assert_msg(n == cases[i].n, "case %zu: %d (%s)", i, n, err.msg);
+        ck_assert_msg(strcmp(out, cases[i].out) == 0, "case %zu: '%s'", i, out);
+    }
+    /* A fingerprint matches the key it is the SHA-256 of, and nothing else. */
+    const char *blob = "\0\0\0\x0bssh-ed25519 pretend key bytes";
+    size_t bl = 4 + 11 + 18;
+    char fp[64], lines[128];
+    cb_hostkey_fingerprint(blob, bl, fp, sizeof fp);
+    snprintf(lines, sizeof lines, "%s\n", fp);
+    enum cb_hostkey_verdict v = CB_HOSTKEY_NOTFOUND;
+    struct cb_err err = CB_ERR_INIT;
+    ck_assert_int_eq(cb_host_keys_check_lines(lines, blob, bl, &v, &err), 0);
+    ck_assert_int_eq(v, CB_HOSTKEY_MATCH);
+    ck_assert_int_eq(cb_host_keys_check_lines(lines, blob, bl - 1, &v, &err), 0);
+    ck_assert_int_eq(v, CB_HOSTKEY_MISMATCH);
+    ck_assert_int_eq(cb_host_keys_check_lines("", blob, bl, &v, &err), 0);
+    ck_assert_int_eq(v, CB_HOSTKEY_NOTFOUND);
 }
 END_TEST
 
@@ -374,10 +558,13 @@ int main(void)
     tcase_add_test(tc, test_condor_config);
     tcase_add_test(tc, test_cvmfs_files);
     tcase_add_test(tc, test_validation);
+    tcase_add_test(tc, test_lease_config);
     tcase_add_test(tc, test_shell_quote);
     tcase_add_test(tc, test_cloud_config);
+    tcase_add_test(tc, test_cloud_config_lease);
     tcase_add_test(tc, test_script_load);
     tcase_add_test(tc, test_host_key_parse);
+    tcase_add_test(tc, test_host_key_parse_forms);
     tcase_add_test(tc, test_fingerprint);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);

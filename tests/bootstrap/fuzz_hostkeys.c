@@ -30,7 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enum cb_hostkey_verdict v;
     if (cb_host_keys_check_lines(out, "x", 1, &v, &err) != 0)
         abort();
-    if (n > 0 && v == CB_HOSTKEY_MATCH)
+    /* "x" is no key blob, so nothing matches it, except a fingerprint that
+     * is that of "x" (a fingerprint is a hash of whatever blob it names). */
+    char fp[64];
+    cb_hostkey_fingerprint("x", 1, fp, sizeof fp);
+    if (n > 0 && v == CB_HOSTKEY_MATCH && strstr(out, fp) == NULL)
         abort();
     return 0;
 }

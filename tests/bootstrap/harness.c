@@ -148,7 +148,7 @@ static int write_config(struct h_env *env, struct h_node *n)
             "PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n"
             "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
             "PubkeyAuthentication yes\nMaxStartups %d:100:%d\nMaxSessions 20\n"
-            "LoginGraceTime 60\nLogLevel ERROR\nSubsystem sftp internal-sftp\n"
+            "LoginGraceTime 60\nLogLevel ERROR\n"
             /* TMPDIR: the node's staging directories stay inside the test.
              * Debian's bash sources ~/.bashrc for every command sshd runs
              * (SSH_SOURCE_BASHRC) unless it is a nested shell; a developer's
@@ -158,6 +158,8 @@ static int write_config(struct h_env *env, struct h_node *n)
             n->dir);
     /* Debian 12's libssh2 (1.10) signs RSA user keys only as ssh-rsa (SHA-1),
      * which OpenSSH >= 8.8 refuses unless allowed, as older images do. */
+    if (!n->no_sftp)
+        fprintf(f, "Subsystem sftp internal-sftp\n");
     if (env->allow_ssh_rsa)
         fprintf(f, "PubkeyAcceptedAlgorithms +ssh-rsa\n");
     return fclose(f);
@@ -220,10 +222,14 @@ int h_node_start(struct h_env *env, struct h_node *n, const char *id, int max_se
     snprintf(n->id, sizeof n->id, "%s", id);
     snprintf(n->dir, sizeof n->dir, "%s/node-%s", env->dir, id);
     snprintf(n->root, sizeof n->root, "%s/root", n->dir);
-    if (h_sh("mkdir -p '%s/tmp' '%s/usr/bin' '%s/etc' && cp '%s'/tests/bootstrap/standins/* '%s/usr/bin/' "
+    /* The root looks like a worker image with the HTCondor and CVMFS
+     * packages' directories (their tools are the stand-ins). */
+    if (h_sh("mkdir -p '%s/tmp' '%s/tmp' '%s/usr/bin' '%s/etc' && cd '%s' && mkdir -p var/log/condor "
+             "var/log/cvmfs run/condor etc/condor/config.d etc/condor/tokens.d etc/cvmfs/config.d "
+             "usr/libexec/cloudburst && chmod 0700 etc/condor/tokens.d && cp '%s'/tests/bootstrap/standins/* '%s/usr/bin/' "
              "&& chmod 755 '%s'/usr/bin/* && printf 'ID=debian\\nVERSION_ID=12\\n' > '%s/etc/os-release' "
              "&& '%s' -q -t ed25519 -N '' -C %s -f '%s/ssh_host_ed25519_key'",
-             n->dir, n->root, n->root, env->srcdir, n->root, n->root, n->root, env->keygen, id,
+             n->dir, n->root, n->root, n->root, n->root, env->srcdir, n->root, n->root, n->root, env->keygen, id,
              n->dir) != 0) {
         snprintf(why, why_len, "cannot create node %s", id);
         return 99;

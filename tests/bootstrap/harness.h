@@ -34,6 +34,7 @@ struct h_node {
     int port;
     pid_t pid;
     int max_sessions;
+    bool no_sftp;               /* sshd without the sftp subsystem (next (re)start) */
 };
 
 /* Set up keys and directories. Returns 0, 77 (skip: why says so) or 99. */

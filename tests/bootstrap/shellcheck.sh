@@ -9,7 +9,7 @@ if [ "$sc" = no ] || ! command -v "$sc" >/dev/null 2>&1; then
     exit 77
 fi
 cd "$top_srcdir"
-set -- images/*.sh tests/bootstrap/*.sh tests/bootstrap/standins/* tests/images/*.sh
+set -- images/*.sh images/cloudburst-lease-check tests/bootstrap/*.sh tests/bootstrap/standins/* tests/images/*.sh
 n=0
 for f in "$@"; do
     [ -f "$f" ] || continue

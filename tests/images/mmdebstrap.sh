@@ -53,6 +53,10 @@ script="$root/usr/share/cloudburst/cloudburst-bootstrap.sh"
 check "bootstrap script installed, 0755 root" mode_owner "$script" 755
 check "bootstrap script is the shipped one" cmp -s "$script" "$top_srcdir/images/cloudburst-bootstrap.sh"
 check "bootstrap script parses in the image's sh" chroot "$root" sh -n /usr/share/cloudburst/cloudburst-bootstrap.sh
+lease="$root/usr/libexec/cloudburst/cloudburst-lease-check"
+check "lease check installed, 0755 root" mode_owner "$lease" 755
+check "lease check is the shipped one" cmp -s "$lease" "$top_srcdir/images/cloudburst-lease-check"
+check "lease check parses in the image's sh" chroot "$root" sh -n /usr/libexec/cloudburst/cloudburst-lease-check
 check "tokens.d is 0700 root" mode_owner "$root/etc/condor/tokens.d" 700
 check "staging directory is 0700 root" mode_owner "$root/var/lib/cloudburst/bootstrap" 700
 check "condor config.d exists" mode_owner "$root/etc/condor/config.d" 755
