@@ -32,6 +32,7 @@ struct cb_world {
     struct cb_bootstrap *bs;          /* NULL when nothing needs SSH */
     enum cb_drain_method drain_method;
     enum cb_host_key_policy host_key_policy;
+    char controller_name[CB_NAME_MAX + 16]; /* the site files borrow it */
     unsigned outstanding;             /* pool queries and drains in flight */
     bool closing;                     /* freed by its owner; free when outstanding hits 0 */
 
@@ -93,9 +94,18 @@ static struct known_node *known_find(struct cb_world *w, const char *node_id, bo
     return k;
 }
 
-static void site_from_config(const struct cb_config *cfg, struct cb_node_site *site)
+/* The controller ad's Name, which the nodes' lease check looks for. */
+static void controller_ad_name(const struct cb_config *cfg, char *buf, size_t size)
+{
+    snprintf(buf, size, "cloudburst@%s", cfg->pool.name);
+}
+
+static void site_from_config(const struct cb_config *cfg, const char *controller_name,
+                             struct cb_node_site *site)
 {
     memset(site, 0, sizeof *site);
+    site->controller_name = controller_name;
+    site->lease = cfg->controller.lease;
     site->central_manager = cfg->pool.central_manager;
     site->cloud_attribute = cfg->pool.cloud_attribute;
     site->mode = cfg->pool.mode;
@@ -126,6 +136,7 @@ int cb_world_new(struct cb_world **out, uv_loop_t *loop, const struct cb_config 
     w->loop = loop;
     w->drain_method = cfg->pool.drain_method;
     w->host_key_policy = cfg->bootstrap.ssh.host_key_policy;
+    controller_ad_name(cfg, w->controller_name, sizeof w->controller_name);
     if (cb_pool_config_from(cfg, &w->pool_cfg, err) != 0) {
         cb_world_free(w);
         return -1;
@@ -153,7 +164,7 @@ int cb_world_new(struct cb_world **out, uv_loop_t *loop, const struct cb_config 
             .max_concurrent = cfg->bootstrap.max_concurrent,
             .log = log_to_global,
         };
-        site_from_config(cfg, &bo.site);
+        site_from_config(cfg, w->controller_name, &bo.site);
         if (cb_bootstrap_create(&w->bs, &bo, err) != 0) {
             cb_world_free(w);
             return -1;
@@ -521,7 +532,7 @@ int cb_world_advertise(struct cb_world *w, const struct cb_config *cfg,
         return cb_err_set(err, CB_ERR_INTERNAL, "advertise", "out of memory");
     }
     char name[256];
-    snprintf(name, sizeof name, "cloudburst@%s", cfg->pool.name);
+    controller_ad_name(cfg, name, sizeof name);
     ad_string(f, "MyType", "CloudburstController");
     ad_string(f, "Name", name);
     ad_string(f, "CloudburstPool", cfg->pool.name);
@@ -583,7 +594,6 @@ int cb_world_user_data(struct cb_world *w, const struct cb_config *cfg,
                        const struct cb_core_action *a, char **out, size_t *out_len,
                        struct cb_err *err)
 {
-    (void)w;
     *out = NULL;
     *out_len = 0;
     if (cfg->bootstrap.method != CB_BOOTSTRAP_CLOUD_INIT)
@@ -596,27 +606,10 @@ int cb_world_user_data(struct cb_world *w, const struct cb_config *cfg,
                           "cloud's max_boot_per_cycle = 1 or use bootstrap.method = \"ssh\"",
                           a->count);
     const struct cb_cloud *cloud = &cfg->clouds[a->cloud];
-    char node_id[CB_NAME_MAX], script_path[4096];
+    char node_id[CB_NAME_MAX];
     snprintf(node_id, sizeof node_id, "%s-0", a->batch_id);
-    snprintf(script_path, sizeof script_path, "%s/%s", cfg->bootstrap.script_dir,
-             CB_NODE_FILE_SCRIPT);
-    FILE *f = fopen(script_path, "r");
-    if (f == NULL)
-        return cb_err_errno(err, CB_ERR_IO, errno, script_path, "cannot read the bootstrap script");
-    char *script = NULL;
-    size_t script_len = 0;
-    FILE *mem = open_memstream(&script, &script_len);
-    char buf[8192];
-    size_t n;
-    while (mem != NULL && (n = fread(buf, 1, sizeof buf, f)) > 0)
-        fwrite(buf, 1, n, mem);
-    fclose(f);
-    if (mem == NULL || fclose(mem) != 0) {
-        free(script);
-        return cb_err_set(err, CB_ERR_INTERNAL, "user-data", "out of memory");
-    }
     struct cb_node_site site;
-    site_from_config(cfg, &site);
+    site_from_config(cfg, w->controller_name, &site);
     /* The instance id is not known before the boot: the node reads it from
      * its metadata service when it starts; until then it advertises "". */
     struct cb_node_identity id = {
@@ -626,7 +619,7 @@ int cb_world_user_data(struct cb_world *w, const struct cb_config *cfg,
         .flavor = cloud->flavors[a->flavor].name,
         .instance_id = "pending",
     };
-    int rc = cb_userdata_cloud_config(out, out_len, &site, &id, script, script_len, err);
-    free(script);
-    return rc;
+    /* The bootstrap script (and the lease check) from script_dir go into the
+     * user-data, so cloud-init installs what the SSH upload would. */
+    return cb_userdata_cloud_config_dir(out, out_len, &site, &id, cfg->bootstrap.script_dir, err);
 }

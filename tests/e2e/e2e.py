@@ -130,8 +130,18 @@ class World:
         for p in ("token", "os-password", "node_key"):
             os.chmod(self.path(p), 0o600)
         with open(self.path("addresses"), "w", encoding="utf-8") as f:
-            for n in range(1, N_ADDRESSES + 1):
-                f.write("198.18.%d.2\n" % n)
+            # This run's own /24s of 198.18.0.0/15 (512 of them), chosen by
+            # its tag, so runs side by side (a CI job and a long kill run)
+            # never share an address.
+            slots = 510 // N_ADDRESSES
+            used = set()
+            for m in re.finditer(r"inet 198\.(18|19)\.(\d+)\.1/", run("ip", "-o", "-4", "addr", "show").stdout):
+                used.add(((int(m.group(1)) - 18) * 256 + int(m.group(2)) - 1) // N_ADDRESSES)
+            first = int(self.tag, 16) % slots
+            slot = next((x % slots for x in range(first, first + slots) if x % slots not in used), first)
+            base = 1 + slot * N_ADDRESSES
+            for n in range(base, base + N_ADDRESSES):
+                f.write("198.%d.%d.2\n" % (18 + n // 256, n % 256))
         # The third instance that boots never comes up (a black hole).
         with open(self.path("blackholes"), "w", encoding="utf-8") as f:
             f.write("3\n")

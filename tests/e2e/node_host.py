@@ -6,8 +6,9 @@ and --on-terminate hooks).
 
 `up` makes the instance a real host: a network namespace of its own (named
 after the test, so parallel runs never meet) joined to this machine by a veth
-pair, ADDRESS (198.18.N.2, RFC 2544's benchmarking range) on its side and
-198.18.N.1 on ours, and a real OpenSSH sshd listening there on port 22 with a
+pair, ADDRESS (x.y.z.2 in 198.18.0.0/15, RFC 2544's benchmarking range; each
+run of the test takes its own /24s, so runs side by side never meet) on its
+side and x.y.z.1 on ours, and a real OpenSSH sshd listening there on port 22 with a
 host key of its own. The node's file system is a root prefix
 ($E2E_DIR/hosts/ID/root): sshd hands it to every session as CB_ROOT, and
 PATH starts with its usr/bin, which holds the stand-ins for HTCondor's and
@@ -49,10 +50,16 @@ def names(e2e_tag, n):
 
 
 def host_index(address):
+    """198.18.0.0/15 holds 512 /24s; host N of the test is 198.(18+N/256).(N%256).2."""
     parts = address.split(".")
-    if len(parts) != 4 or parts[0] != "198" or parts[1] != "18" or parts[3] != "2":
-        raise RuntimeError("address %s is not a test host address (198.18.N.2)" % address)
-    return int(parts[2])
+    if (len(parts) != 4 or parts[0] != "198" or parts[1] not in ("18", "19") or parts[3] != "2"
+            or not parts[2].isdigit() or int(parts[2]) > 255):
+        raise RuntimeError("address %s is not a test host address (198.18.0.0/15, x.y.z.2)" % address)
+    return (int(parts[1]) - 18) * 256 + int(parts[2])
+
+
+def host_side(n):
+    return "198.%d.%d.1" % (18 + n // 256, n % 256)
 
 
 def log(d, text):
@@ -100,7 +107,7 @@ def up(d, tag, iid, address):
     sh("ip", "netns", "add", ns)
     sh("ip", "link", "add", veth_host, "type", "veth", "peer", "name", veth_node)
     sh("ip", "link", "set", veth_node, "netns", ns)
-    sh("ip", "addr", "add", "198.18.%d.1/24" % n, "dev", veth_host)
+    sh("ip", "addr", "add", host_side(n) + "/24", "dev", veth_host)
     sh("ip", "link", "set", veth_host, "up")
     sh("ip", "-n", ns, "addr", "add", address + "/24", "dev", veth_node)
     sh("ip", "-n", ns, "link", "set", veth_node, "up")
