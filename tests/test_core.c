@@ -1758,6 +1758,77 @@ START_TEST(test_instance_error_and_preempt_by_instance)
 }
 END_TEST
 
+/* A guest poweroff (the node's lease expired) leaves the instance stopped,
+ * not gone: it still holds quota and money, so it is terminated, and the
+ * node stays terminating until the cloud stops listing it. A tagged stopped
+ * instance nobody knows is ended too. */
+START_TEST(test_stopped_instance_is_terminated_not_forgotten)
+{
+    F.clouds[1].enabled = false;
+    start();
+    jobs(8, 16384, 2, 1);
+    decide();
+    accept_boots();
+    F.now += 30;
+    decide();
+    run_all();
+    F.now += 30;
+    decide();
+    join_all(false);
+    F.now += 30;
+    decide();
+    ck_assert_int_eq(state_of("cb-1-0"), CB_NODE_IDLE);
+    instance(0, "cb-1-0")->state = CB_INSTANCE_STOPPING;
+    pool_node("cb-1-0")->node_id[0] = '\0'; /* powered off: its startd left */
+    struct cb_instance *orphan = cb_instance_list_add(&F.lists[0]);
+    snprintf(orphan->id, sizeof orphan->id, "i-orphan");
+    snprintf(orphan->node_id, sizeof orphan->node_id, "cb-77-0");
+    snprintf(orphan->batch_id, sizeof orphan->batch_id, "cb-77");
+    orphan->state = CB_INSTANCE_STOPPING;
+    F.now += 30;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-1-0")->reason, CB_REASON_INSTANCE_STOPPED);
+    ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-77-0")->reason, CB_REASON_UNKNOWN_INSTANCE);
+    ck_assert_str_eq(cb_core_reason_name(CB_REASON_INSTANCE_STOPPED), "instance-stopped");
+    /* Still listed as stopped: not gone, not terminated again at once. */
+    F.now += 30;
+    decide();
+    ck_assert_int_eq(state_of("cb-1-0"), CB_NODE_TERMINATING);
+    ck_assert_uint_eq(count_kind(CB_ACTION_TERMINATE), 0);
+    drop_instance(0, "cb-1-0");
+    F.now += 30;
+    decide();
+    struct cb_core_node_info info;
+    ck_assert(cb_core_node_find(F.core, "cb-1-0", &info) != 0 || info.state == CB_NODE_GONE);
+}
+END_TEST
+
+/* A busy node whose instance the cloud shows stopping is drained, not
+ * terminated: the pool still shows its job. */
+START_TEST(test_stopping_busy_node_is_drained_first)
+{
+    F.clouds[1].enabled = false;
+    start();
+    jobs(8, 16384, 2, 1);
+    decide();
+    accept_boots();
+    F.now += 30;
+    decide();
+    run_all();
+    F.now += 30;
+    decide();
+    join_all(true);
+    F.now += 30;
+    decide();
+    ck_assert_int_eq(state_of("cb-1-0"), CB_NODE_BUSY);
+    instance(0, "cb-1-0")->state = CB_INSTANCE_STOPPING;
+    F.now += 30;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_DRAIN, "cb-1-0")->reason, CB_REASON_INSTANCE_STOPPED);
+    ck_assert_ptr_null(action_for(CB_ACTION_TERMINATE, "cb-1-0"));
+}
+END_TEST
+
 START_TEST(test_bootstrap_failed_but_joined_is_kept)
 {
     start();
@@ -2423,6 +2494,8 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_cancel_drain_only_for_fitting_flavor);
     tcase_add_test(tc, test_restored_terminating_node_missing_ad_not_killed);
     tcase_add_test(tc, test_instance_error_and_preempt_by_instance);
+    tcase_add_test(tc, test_stopped_instance_is_terminated_not_forgotten);
+    tcase_add_test(tc, test_stopping_busy_node_is_drained_first);
     tcase_add_test(tc, test_bootstrap_failed_but_joined_is_kept);
     tcase_add_test(tc, test_extreme_inputs);
     tcase_add_test(tc, test_same_inputs_same_outputs);

@@ -214,6 +214,7 @@ static const char *const reason_names[CB_REASON__COUNT] = {
     [CB_REASON_UNKNOWN_NODE] = "unknown-node",
     [CB_REASON_OPERATOR_DRAIN] = "operator-drain",
     [CB_REASON_OPERATOR_TERMINATE] = "operator-terminate",
+    [CB_REASON_INSTANCE_STOPPED] = "instance-stopped",
 };
 
 const char *cb_core_reason_name(enum cb_core_reason r)

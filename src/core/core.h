@@ -207,6 +207,9 @@ enum cb_core_reason {
     CB_REASON_OPERATOR_TERMINATE,   /* terminate: the operator asked (cloudburstctl terminate);
                                      * also the drain/terminate of a node asked out before it
                                      * joined */
+    CB_REASON_INSTANCE_STOPPED,     /* terminate: the cloud shows the instance stopped or
+                                     * shutting down (a guest poweroff, the lease): a stopped
+                                     * VM still holds quota and often money */
     CB_REASON__COUNT
 };
 

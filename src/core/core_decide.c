@@ -307,8 +307,9 @@ static const struct cb_pool_node *supply_lookup(const struct ctx *x, const struc
  * the pool, else terminate it (DESIGN.md, reconciliation). */
 static int unknown_instance(struct ctx *x, size_t cloud, const struct cb_instance *inst)
 {
-    if (inst->state != CB_INSTANCE_PENDING && inst->state != CB_INSTANCE_RUNNING &&
-        inst->state != CB_INSTANCE_UNKNOWN && inst->state != CB_INSTANCE_ERROR)
+    /* Terminated ones are gone already; stopped ones still exist (and
+     * count against quota): they are ended like running ones. */
+    if (inst->state == CB_INSTANCE_TERMINATED)
         return 0;
     if (inst->id[0] == '\0')
         return 0;
@@ -395,9 +396,24 @@ static int listed_instance(struct ctx *x, struct core_node *n, const struct cb_i
         n->i.preempted = true;
     switch (inst->state) {
     case CB_INSTANCE_TERMINATED:
-    case CB_INSTANCE_STOPPING:
         return goto_gone(x, n, n->i.state == CB_NODE_TERMINATING ? CB_REASON_TERMINATED
                                                                  : CB_REASON_VANISHED);
+    case CB_INSTANCE_STOPPING:
+        /* Stopped or shutting down is not gone: a stopped VM still exists
+         * (and costs). A terminating node waits for its termination to
+         * show (terminate retries cover a stop instead); any other node's
+         * VM has stopped serving, e.g. after its lease expired: end it. */
+        if (n->i.state == CB_NODE_TERMINATING || n->i.state == CB_NODE_FAILED ||
+            n->i.state == CB_NODE_DRAINING)
+            return 0;
+        /* The pool still shows jobs (a stale ad, or a stop that takes its
+         * time): drain first, as for a preemption; a job is never killed
+         * by us. */
+        if (n->i.state == CB_NODE_BUSY)
+            return cbc_drain_node(x, n, CB_REASON_INSTANCE_STOPPED, true);
+        if (n->i.state == CB_NODE_REQUESTED && to_booting(x, n, CB_REASON_BOOT_FOUND, x->now) != 0)
+            return -1;
+        return cbc_terminate_node(x, n, CB_REASON_INSTANCE_STOPPED);
     case CB_INSTANCE_ERROR:
         if (n->i.state == CB_NODE_TERMINATING)
             return 0;
