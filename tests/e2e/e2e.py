@@ -12,7 +12,11 @@ the instances are terminated -> the pool is back to zero. In the same run:
 cloud API errors and throttling, a node that never comes up (black hole: the
 circuit breaker opens), a node whose SSH host key is not the one on record
 (refused), and kill -9 of the daemon at random instants, each followed by a
-restart.
+restart. Then the lease: with jobs running, the controller is killed for
+good; the nodes' own lease check (images/cloudburst-lease-check, run as the
+startd cron job the bootstrap configured) must stop taking jobs once the
+heartbeat is older than the lease, let the running jobs finish and power the
+VM off; a restarted controller then terminates the stopped VMs.
 
 Asserted at the end: no instance left (nothing leaked), no node booted twice,
 no job killed and every job run exactly once, the ledger passes SQLite's
@@ -21,10 +25,11 @@ metrics and `cloudburstctl explain` agree with the ledger.
 
 Environment: top_srcdir, top_builddir (as `make check` sets them); E2E_KILLS
 (kill -9 injections, default 3), E2E_SEED (random seed, default: time),
-E2E_KEEP=1 keeps the test directory. Needs root (network namespaces), ip(8)
+E2E_KEEP=1 keeps the test directory, E2E_LEASE=0 skips the lease phase. Needs root (network namespaces), ip(8)
 and sshd; exits 77 (skipped) with the reason when the machine lacks them.
 See docs/e2e.md for a long run (1,000 kill injections).
 """
+import fcntl
 import json
 import os
 import random
@@ -107,6 +112,7 @@ class World:
         self.daemon = None
         self.daemon_runs = 0
         self.orphans = set()
+        self.submitted = [(100, i) for i in range(N_JOBS)]
         self.kills = 0
         self.metrics_port = free_port()
         os.makedirs(os.path.join(self.dir, "pool", "hosts"))
@@ -179,6 +185,7 @@ class World:
         for _ in range(200):
             if os.path.exists(port_file) and open(port_file).read().strip():
                 self.cloud_port = int(open(port_file).read().strip())
+                self.env["E2E_CLOUD_URL"] = "http://127.0.0.1:%d" % self.cloud_port
                 return
             if p.poll() is not None:
                 raise Fail("the fake cloud exited: %s" % open(self.path("cloud.log")).read()[-1000:])
@@ -218,7 +225,7 @@ controller = {
   breaker_backoff_max = 40;
   throttle_backoff = 5;
   call_timeout = 30;
-  lease = 300;
+  lease = 30;
 };
 bootstrap = {
   script_dir = "%(s)s/images";
@@ -315,10 +322,27 @@ clouds = (
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.metrics_port, timeout=10) as r:
             return r.read().decode()
 
+    def update_jobs(self, fn):
+        """Change the queue under the pool's lock (pool_sim.py runs it)."""
+        with open(self.path("pool", "lock"), "a", encoding="utf-8") as lockf:
+            fcntl.flock(lockf, fcntl.LOCK_EX)
+            jobs = self.pool_file("jobs.json", [])
+            jobs = fn(jobs)
+            with open(self.path("pool", "jobs.json.tmp"), "w", encoding="utf-8") as f:
+                json.dump(jobs, f)
+            os.replace(self.path("pool", "jobs.json.tmp"), self.path("pool", "jobs.json"))
+
+    def add_jobs(self, cluster, n, seconds):
+        new = [{"ClusterId": cluster, "ProcId": i, "JobStatus": 1, "RequestCpus": 1, "RequestMemory": 1024,
+                "RequestDisk": 100000, "QDate": int(time.time()), "Owner": "cms", "JobUniverse": 5,
+                "WantCloudNode": True, "JobDuration": seconds} for i in range(n)]
+        self.submitted += [(cluster, i) for i in range(n)]
+        self.update_jobs(lambda jobs: jobs + new)
+
     def done(self):
         inst = self.cloud_instances()
         history = self.pool_file("history.json", [])
-        return inst == [] and len(history) >= N_JOBS
+        return inst == [] and len(history) >= len(self.submitted)
 
     def cleanup(self):
         if self.daemon is not None and self.daemon.poll() is None:
@@ -391,6 +415,75 @@ def scenario(w, n_kills):
     time.sleep(12)
 
 
+def lease_phase(w):
+    """The controller's host dies for good while its nodes run jobs: the
+    nodes' lease check (the real images/cloudburst-lease-check, run by the
+    pool as the startd cron job the bootstrap configured) sees the heartbeat
+    age past the lease, takes no new job, lets the running ones finish and
+    powers the VM off. A restarted controller then ends the stopped VMs."""
+    start = time.time()
+    w.add_jobs(200, 4, 50)
+    while True:
+        jobs = w.pool_file("jobs.json", [])
+        if sum(1 for j in jobs if j["ClusterId"] == 200 and j["JobStatus"] == 2) == 4:
+            break
+        if time.time() - start > 240:
+            raise Fail("lease phase: the 4 jobs did not all start within 240 s")
+        if w.daemon.poll() is not None:
+            raise Fail("cloudburstd exited on its own with status %d" % w.daemon.returncode)
+        time.sleep(0.5)
+    live = {i["id"] for i in w.cloud_instances() or []}
+    w.kill_daemon()
+    killed_at = time.time()
+    log("lease: 4 jobs running on %d instance(s); controller killed for good" % len(live))
+    # Once every node's lease has expired, new work must not start anywhere.
+    late_added = False
+    while True:
+        el = time.time() - killed_at
+        sds = [w.pool_file(os.path.join("startds", f), {}) for f in os.listdir(w.path("pool", "startds"))
+               if f.endswith(".json")]
+        if not late_added and sds and all(sd.get("CloudburstLeaseExpired") is True for sd in sds):
+            if el < 30:
+                raise Fail("lease expired after %.0f s, before the 30 s lease" % el)
+            w.add_jobs(201, 2, 10)
+            late_added = True
+            log("lease: expired on every node after %.0f s; 2 new jobs queued" % el)
+        inst = w.cloud_instances() or []
+        if inst and all(i["state"] == "SHUTOFF" for i in inst if i["id"] in live):
+            break
+        if el > 200:
+            raise Fail("lease: instances still running %.0f s after the controller died: %s"
+                       % (el, [(i["id"], i["state"]) for i in inst]))
+        time.sleep(0.5)
+    log("lease: every node powered itself off %.0f s after the controller died" % (time.time() - killed_at))
+    jobs = w.pool_file("jobs.json", [])
+    started_late = [j for j in jobs if j["ClusterId"] == 201 and j["JobStatus"] != 1]
+    finished = {(j["ClusterId"], j["ProcId"]) for j in w.pool_file("history.json", [])}
+    if not late_added:
+        raise Fail("lease: the expiry was never published by the nodes")
+    if started_late or any((201, i) in finished for i in range(2)):
+        raise Fail("lease: a node whose lease had expired started new jobs")
+    if not all((200, i) in finished for i in range(4)):
+        raise Fail("lease: a job did not finish before its node powered off")
+    # The late jobs are withdrawn (condor_rm); a restarted controller ends
+    # the stopped VMs.
+    w.update_jobs(lambda js: [j for j in js if j["ClusterId"] != 201])
+    w.submitted = [x for x in w.submitted if x[0] != 201]
+    w.start_daemon()
+    while w.cloud_instances() != []:
+        if time.time() - killed_at > 420:
+            raise Fail("lease: stopped instances not terminated: %s" % w.cloud_instances())
+        time.sleep(0.5)
+    log("lease: the restarted controller terminated the stopped instances (%.0f s after the kill)"
+        % (time.time() - killed_at))
+    # The ledger closes the nodes once a listing confirms; then a few idle cycles.
+    while w.ledger_rows("SELECT count(*) FROM nodes WHERE state NOT IN ('gone', 'failed')") != [(0,)]:
+        if time.time() - killed_at > 480:
+            break  # check() reports what is still live
+        time.sleep(0.5)
+    time.sleep(12)
+
+
 def check(w):
     failures = []
 
@@ -418,7 +511,7 @@ def check(w):
     expect(killed == [], "jobs killed: %s" % killed)
     history = w.pool_file("history.json", [])
     ids = sorted((j["ClusterId"], j["ProcId"]) for j in history)
-    expect(ids == [(100, i) for i in range(N_JOBS)], "jobs run: %s" % ids)
+    expect(ids == sorted(w.submitted), "jobs run: %s" % ids)
     # The ledger: intact, every node gone, and each instance the cloud booted
     # belongs to exactly one ledger node (no double boot, none unknown).
     rows = w.ledger_rows("PRAGMA integrity_check")
@@ -484,6 +577,8 @@ def main():
     try:
         w.setup()
         scenario(w, n_kills)
+        if os.environ.get("E2E_LEASE", "1") != "0":
+            lease_phase(w)
         failures, ups = check(w)
         w.stop_daemon()
         if failures:
@@ -491,7 +586,7 @@ def main():
                 log("FAIL: %s" % f)
         else:
             log("ok: %d instance(s) booted and terminated, %d jobs run, %d kill -9 injection(s), %d daemon start(s)"
-                % (len(ups), N_JOBS, w.kills, w.daemon_runs))
+                % (len(ups), len(w.submitted), w.kills, w.daemon_runs))
             rc = 0
     except Fail as e:
         log("FAIL: %s" % e)

@@ -33,8 +33,11 @@ import glob
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fake_pool  # noqa: E402  (the ClassAd evaluator)
@@ -91,7 +94,7 @@ def node_config(root):
         else:
             ad[attr] = v
     exclusive = start is not None and "WantCloudNode" in start
-    return ad, exclusive
+    return ad, exclusive, values
 
 
 def token_ok(root):
@@ -100,6 +103,59 @@ def token_ok(root):
         return (os.stat(tok).st_mode & 0o777) == 0o600
     except FileNotFoundError:
         return False
+
+
+def lease_check(d, root, values, jobs, sd, now):
+    """The startd cron job the bootstrap configured (STARTD_CRON_CBLEASE_*):
+    runs the node's real cloudburst-lease-check every PERIOD seconds, with
+    the collector's controller ad and the slots' states made visible to the
+    node's condor_status stand-in, and returns CloudburstLeaseExpired."""
+    exe = values.get("STARTD_CRON_CBLEASE_EXECUTABLE")
+    if not exe:
+        return False
+    period = int(values.get("STARTD_CRON_CBLEASE_PERIOD", "60"))
+    expired = sd.get("CloudburstLeaseExpired", False) is True
+    if now - sd.get("LeaseRun", 0) < period:
+        return expired
+    sd["LeaseRun"] = now
+    coll = os.path.join(root, "run", "condor", "collector")
+    os.makedirs(coll, exist_ok=True)
+    args = values.get("STARTD_CRON_CBLEASE_ARGS", "").replace(
+        "$(SPOOL)", os.path.join(root, "var", "lib", "condor", "spool")).split()
+    ad = os.path.join(d, "controller.ad")
+    if args and os.path.exists(ad):
+        shutil.copy(ad, os.path.join(coll, args[0] + ".ad"))
+    with open(os.path.join(root, "run", "condor", "slot-states"), "w", encoding="utf-8") as f:
+        f.write("Claimed\n" * len(jobs) if jobs else "Unclaimed\n")
+    r = subprocess.run(["sh", root + exe] + args, env=dict(os.environ, CB_ROOT=root),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60, check=False)
+    for line in r.stdout.splitlines():
+        m = re.match(r"^CloudburstLeaseExpired = (\w+)", line)
+        if m:
+            expired = m.group(1) == "True"
+    sys.stdout.write("%d lease check %s: exit %d, expired %s %s\n" % (now, root, r.returncode, expired,
+                                                                     r.stderr.strip()[-200:]))
+    sd["CloudburstLeaseExpired"] = expired
+    return expired
+
+
+def power_off(d, iid, root):
+    """The node ran `shutdown -h now`: its startd is gone and the cloud
+    shows the server SHUTOFF (the fake's /_fake/poweroff), once."""
+    mark = os.path.join(root, "run", "powered-off")
+    if os.path.exists(mark):
+        return
+    url = os.environ.get("E2E_CLOUD_URL")
+    if url:
+        req = urllib.request.Request(url + "/_fake/poweroff", data=json.dumps({"id": iid}).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(req, timeout=30).read()
+        except OSError as e:
+            sys.stdout.write("poweroff of %s: %s\n" % (iid, e))
+            return
+    open(mark, "w").close()
+    sys.stdout.write("%d %s powered off\n" % (int(time.time()), iid))
 
 
 def step(d, now):
@@ -142,8 +198,11 @@ def step(d, now):
             continue
         if not token_ok(root) or os.path.exists(os.path.join(run, "startd.exited")):
             continue
-        ad, exclusive = conf
+        ad, exclusive, values = conf
         if ad.get("IsCloudNode") is not True:
+            continue
+        if os.path.exists(os.path.join(root, "run", "poweroff-requested")):
+            power_off(d, iid, root)
             continue
         sd_path = os.path.join(d, "startds", iid + ".json")
         sd = load(sd_path, {})
@@ -154,12 +213,15 @@ def step(d, now):
             # condor_off -peaceful: the startd exits once its jobs are done.
             open(os.path.join(run, "startd.exited"), "w").close()
             continue
+        expired = lease_check(d, root, values, mine, sd, now)
         startds[iid] = {"host": h, "ad": ad, "exclusive": exclusive, "draining": draining,
-                        "jobs": mine, "started": sd.get("DaemonStartTime", now)}
+                        "jobs": mine, "started": sd.get("DaemonStartTime", now),
+                        "lease_expired": expired, "lease_run": sd.get("LeaseRun", 0)}
 
     # Negotiate: first fit of idle jobs, in queue order.
     for sd in startds.values():
-        if sd["draining"]:
+        # START refuses new jobs while the lease check says expired.
+        if sd["draining"] or sd["lease_expired"]:
             continue
         free = sd["host"]["cpus"] - sum(j.get("RequestCpus", 1) for j in sd["jobs"])
         for j in jobs:
@@ -213,7 +275,8 @@ def step(d, now):
         old = load(sd_path, {})
         save(sd_path, {"Name": machine, "Machine": machine, "Draining": old.get("Draining", False) or sd["draining"],
                        "DrainReason": old.get("DrainReason"), "DaemonStartTime": sd["started"],
-                       "IsCloudNode": True})
+                       "IsCloudNode": True, "CloudburstLeaseExpired": sd["lease_expired"],
+                       "LeaseRun": sd["lease_run"]})
     save(os.path.join(d, "jobs.json"), jobs)
     save(os.path.join(d, "history.json"), history)
     save(os.path.join(d, "killed.json"), killed)

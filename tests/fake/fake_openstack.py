@@ -22,6 +22,7 @@ Control endpoints (no token needed), all JSON:
                              request took effect (a lost reply)
   POST /_fake/expire_tokens every issued token becomes invalid (forces a 401)
   POST /_fake/seed          {"count", "name", "metadata", "status"}: servers without a boot
+  POST /_fake/poweroff      {"id"}: the guest powered itself off; the server is SHUTOFF
   POST /_fake/reset         back to the initial state
 The end-to-end options every fake shares (tests/fake/fakebase.py):
 --address-pool, --on-boot, --on-terminate, --state-file, --fault, --control.
@@ -249,6 +250,16 @@ class Handler(fakebase.FakeHandler):
                     # Render now, so a timed listing measures the driver, not this fake.
                     self.render(st.servers[sid], now, float(st.cfg["build_time"]))
                 return self.send(200, {"servers": len(st.servers)})
+            if path == "/_fake/poweroff" and isinstance(body, dict):
+                # The guest shut itself down (e.g. its cloudburst lease
+                # expired): Nova shows the server SHUTOFF until deleted.
+                srv = st.servers.get(body.get("id"))
+                if srv is None:
+                    return self.send(404, {"error": "no such server"})
+                srv["status"] = "SHUTOFF"
+                srv.pop("cache", None)
+                self.server.world.changed()
+                return self.send(200, {"id": srv["id"], "status": "SHUTOFF"})
             if path == "/_fake/reset":
                 st.reset()
                 self.server.world.reset()
