@@ -204,6 +204,14 @@ fail:
     return -1;
 }
 
+bool cb_cycle_calls_pending(const struct cb_cycle *c)
+{
+    for (size_t i = 0; i < c->n_clouds; i++)
+        if (cb_cloud_worker_pending(c->clouds[i].worker) > 0)
+            return true;
+    return false;
+}
+
 int64_t cb_cycle_next_deadline(const struct cb_cycle *c)
 {
     return cb_core_next_deadline(c->core);

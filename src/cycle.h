@@ -11,6 +11,7 @@
 
 #include "cb_error.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct cb_daemon;
@@ -30,6 +31,10 @@ struct cb_metrics;
 /* When the core next needs a decide without a new observation (a timeout,
  * an idle timeout, a drain's end): Unix seconds, or CB_CORE_NEVER. */
 int64_t cb_cycle_next_deadline(const struct cb_cycle *c);
+
+/* Whether cloud calls (boots, terminations, host keys) are still out:
+ * results that a stop should wait for, so the ledger records them. */
+bool cb_cycle_calls_pending(const struct cb_cycle *c);
 
 int cb_cycle_register_metrics(struct cb_metrics *m, struct cb_err *err);
 

@@ -41,6 +41,30 @@ static void begin_stop(struct cb_daemon *d)
     }
 }
 
+/* A stop (or the end of --once) first lets the cloud calls already made
+ * finish and report, within call_timeout: a boot whose intent the ledger
+ * holds is then carried out and its instance recorded, instead of being
+ * failed as "shutting down" and left for the next start to sort out. */
+static void on_stop_wait(uv_timer_t *t)
+{
+    struct cb_daemon *d = t->data;
+    if (d->cycle != NULL && cb_cycle_calls_pending(d->cycle) && uv_now(&d->loop) < d->stop_deadline_ms)
+        return;
+    uv_timer_stop(t);
+    begin_stop(d);
+}
+
+static void stop_when_calls_done(struct cb_daemon *d)
+{
+    if (d->cycle == NULL || !cb_cycle_calls_pending(d->cycle)) {
+        begin_stop(d);
+        return;
+    }
+    cb_info("waiting for the cloud calls in flight before stopping");
+    d->stop_deadline_ms = uv_now(&d->loop) + (uint64_t)d->cfg->controller.call_timeout * 1000u + 5000u;
+    uv_timer_start(&d->cycle_timer, on_stop_wait, 50, 50);
+}
+
 /* The command line wins over the configuration for the settings both have. */
 static void apply_command_line(struct cb_daemon *d)
 {
@@ -97,10 +121,11 @@ static void on_cycle_done(struct cb_daemon *d, int status)
     if (status != 0 && d->opts.once)
         d->exit_code = 1;
     if (d->opts.once || d->stopping) {
-        begin_stop(d);
+        stop_when_calls_done(d);
         return;
     }
-    if (d->reload_pending)
+    /* Reload at a quiet point: the old drivers' calls must have reported. */
+    if (d->reload_pending && !cb_cycle_calls_pending(d->cycle))
         reload_config(d);
     /* Every cycle_interval, or sooner when something the core waits for
      * falls due (a drained node to terminate, a timeout): a node that has
@@ -126,7 +151,8 @@ static void on_cycle_timer(uv_timer_t *t)
 
     if (d->stopping)
         return;
-    if (d->reload_pending)
+    /* Reload at a quiet point: the old drivers' calls must have reported. */
+    if (d->reload_pending && !cb_cycle_calls_pending(d->cycle))
         reload_config(d);
     d->cycle_running = true;
     if (cb_cycle_start(d->cycle, on_cycle_done, &err) != 0) {
@@ -148,9 +174,8 @@ static void on_signal(uv_signal_t *s, int signum)
         cb_notice("SIGHUP: configuration will be reloaded %s",
                   d->cycle_running ? "after the cycle in progress" : "now");
         d->reload_pending = true;
-        if (!d->cycle_running && !d->stopping) {
+        if (!d->cycle_running && !d->stopping && !cb_cycle_calls_pending(d->cycle))
             reload_config(d);
-        }
         return;
     }
     if (d->stopping) {
@@ -161,7 +186,7 @@ static void on_signal(uv_signal_t *s, int signum)
     cb_notice("%s: stopping%s", strsignal(signum),
               d->cycle_running ? " after the cycle in progress" : "");
     if (!d->cycle_running)
-        begin_stop(d);
+        stop_when_calls_done(d);
 }
 
 static void on_watchdog(uv_timer_t *t)

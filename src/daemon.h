@@ -45,6 +45,7 @@ struct cb_daemon {
     bool stopping;              /* a stop signal arrived */
     bool reload_pending;        /* SIGHUP arrived; reload at the next quiet point */
     bool cycle_running;
+    uint64_t stop_deadline_ms;  /* uv_now() bound on waiting for cloud calls at a stop */
     unsigned long cycles;       /* completed cycles */
     int exit_code;
     struct cb_cycle *cycle;     /* per-cycle machinery (owned) */
