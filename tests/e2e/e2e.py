@@ -435,6 +435,8 @@ def lease_phase(w):
     live = {i["id"] for i in w.cloud_instances() or []}
     w.kill_daemon()
     killed_at = time.time()
+    with open(w.path("pool", "controller.ad"), encoding="utf-8") as f:
+        heartbeat = int(re.search(r"^CloudburstHeartbeat = (\d+)$", f.read(), re.M).group(1))
     log("lease: 4 jobs running on %d instance(s); controller killed for good" % len(live))
     # Once every node's lease has expired, new work must not start anywhere.
     late_added = False
@@ -443,8 +445,9 @@ def lease_phase(w):
         sds = [w.pool_file(os.path.join("startds", f), {}) for f in os.listdir(w.path("pool", "startds"))
                if f.endswith(".json")]
         if not late_added and sds and all(sd.get("CloudburstLeaseExpired") is True for sd in sds):
-            if el < 30:
-                raise Fail("lease expired after %.0f s, before the 30 s lease" % el)
+            if time.time() - heartbeat < 30:
+                raise Fail("lease expired %.0f s after the last heartbeat, before the 30 s lease"
+                           % (time.time() - heartbeat))
             w.add_jobs(201, 2, 10)
             late_added = True
             log("lease: expired on every node after %.0f s; 2 new jobs queued" % el)
