@@ -1758,11 +1758,8 @@ START_TEST(test_instance_error_and_preempt_by_instance)
 }
 END_TEST
 
-/* A guest poweroff (the node's lease expired) leaves the instance stopped,
- * not gone: it still holds quota and money, so it is terminated, and the
- * node stays terminating until the cloud stops listing it. A tagged stopped
- * instance nobody knows is ended too. */
-START_TEST(test_stopped_instance_is_terminated_not_forgotten)
+/* Two nodes of cloud 0 booted, running and joined (busy or idle). */
+static void two_nodes_joined(bool busy)
 {
     F.clouds[1].enabled = false;
     start();
@@ -1774,9 +1771,18 @@ START_TEST(test_stopped_instance_is_terminated_not_forgotten)
     run_all();
     F.now += 30;
     decide();
-    join_all(false);
+    join_all(busy);
     F.now += 30;
     decide();
+}
+
+/* A guest poweroff (the node's lease expired) leaves the instance stopped,
+ * not gone: it still holds quota and money, so it is terminated, and the
+ * node stays terminating until the cloud stops listing it. A tagged stopped
+ * instance nobody knows is ended too. */
+START_TEST(test_stopped_instance_is_terminated_not_forgotten)
+{
+    two_nodes_joined(false);
     ck_assert_int_eq(state_of("cb-1-0"), CB_NODE_IDLE);
     instance(0, "cb-1-0")->state = CB_INSTANCE_STOPPING;
     pool_node("cb-1-0")->node_id[0] = '\0'; /* powered off: its startd left */
@@ -1807,19 +1813,7 @@ END_TEST
  * terminated: the pool still shows its job. */
 START_TEST(test_stopping_busy_node_is_drained_first)
 {
-    F.clouds[1].enabled = false;
-    start();
-    jobs(8, 16384, 2, 1);
-    decide();
-    accept_boots();
-    F.now += 30;
-    decide();
-    run_all();
-    F.now += 30;
-    decide();
-    join_all(true);
-    F.now += 30;
-    decide();
+    two_nodes_joined(true);
     ck_assert_int_eq(state_of("cb-1-0"), CB_NODE_BUSY);
     instance(0, "cb-1-0")->state = CB_INSTANCE_STOPPING;
     F.now += 30;
