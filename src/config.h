@@ -107,6 +107,7 @@ struct cb_config {
         char *state_dir;
         unsigned call_timeout;      /* cloud API call deadline */
         unsigned connect_timeout;
+        unsigned listing_wait;      /* longest wait for listings after the pool's answer */
         /* policy */
         double ramp_fraction;       /* share of the gap requested per cycle */
         unsigned ramp_floor;        /* nodes requested per cycle at least (if gap > 0) */

@@ -3,7 +3,9 @@
  * One cycle runs in three phases on the loop thread:
  *   OBSERVE  the pool adapter's queries and, when due, every cloud's listing
  *            run concurrently; the phase ends when all have answered (each
- *            is bounded by its own timeout);
+ *            is bounded by its own timeout), or listing_wait after the pool
+ *            answered: a cloud still listing then is decided on without a
+ *            fresh listing, so a hung cloud API holds no cycle for long;
  *   DECIDE   the core turns the observations plus the results of earlier
  *            actions into actions and ledger records; the records are made
  *            durable, in order, before anything is acted on;
@@ -45,6 +47,7 @@ struct cloud_rt {
     struct cb_instance_list listing;    /* last listing */
     bool listing_fresh;                 /* listed during this cycle */
     bool listing_ok;
+    bool listing_awaited;               /* the observe phase waits for its listing */
 };
 
 /* A BOOTSTRAP held until the cloud's console shows the instance's SSH host
@@ -83,6 +86,7 @@ struct cb_cycle {
     struct cb_supply supply;
     bool pool_ok;
     double pool_started;
+    uv_timer_t *listing_timer;          /* listing_wait, from the pool's answer */
     bool list_due;                      /* list the clouds this cycle */
     unsigned cycles_since_list;
 
@@ -149,6 +153,15 @@ int cb_cycle_new(struct cb_cycle **out, struct cb_daemon *d, struct cb_err *err)
     c->d = d;
     c->ledger = d->ledger;
     c->list_due = true; /* always list at start: reconciliation */
+    /* Its own allocation: a closing handle must outlive the cycle until the
+     * loop has closed it. */
+    c->listing_timer = malloc(sizeof *c->listing_timer);
+    if (c->listing_timer == NULL) {
+        free(c);
+        return cb_err_set(err, CB_ERR_INTERNAL, "cycle", "out of memory");
+    }
+    uv_timer_init(&d->loop, c->listing_timer);
+    c->listing_timer->data = c;
 
     if (cb_bridge_core_config(cfg, &c->core_cfg, err) != 0 ||
         cb_core_new(&c->core, &c->core_cfg.core, err) != 0)
@@ -217,11 +230,17 @@ int64_t cb_cycle_next_deadline(const struct cb_cycle *c)
     return cb_core_next_deadline(c->core);
 }
 
+static void on_listing_timer_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
 void cb_cycle_free(struct cb_cycle *c)
 {
     if (c == NULL)
         return;
     c->freeing = true; /* results delivered below only free their context */
+    uv_close((uv_handle_t *)c->listing_timer, on_listing_timer_closed);
     for (size_t i = 0; i < c->n_clouds; i++) {
         struct cloud_rt *rt = &c->clouds[i];
         cb_cloud_worker_free(rt->worker); /* delivers pending results to their callbacks */
@@ -270,6 +289,7 @@ int cb_cycle_register_metrics(struct cb_metrics *m, struct cb_err *err)
         { "cloudburst_boots_total", CB_METRIC_COUNTER, "Instances the clouds accepted to boot." },
         { "cloudburst_boot_failures_total", CB_METRIC_COUNTER, "Boot calls that failed, by cloud and error class." },
         { "cloudburst_terminations_total", CB_METRIC_COUNTER, "Instances whose termination the cloud accepted." },
+        { "cloudburst_cloud_listings_late_total", CB_METRIC_COUNTER, "Cloud listings not back within listing_wait, so their cycle decided without them." },
         { "cloudburst_breaker_open", CB_METRIC_GAUGE, "1 while a (cloud, image, flavor) circuit breaker of the cloud is open." },
         { "cloudburst_cost_per_hour", CB_METRIC_GAUGE, "Hourly cost of the cloud's live nodes, in the site's currency." },
         { "cloudburst_month_spend", CB_METRIC_GAUGE, "Spend accrued on the cloud this calendar month (UTC)." },
@@ -928,6 +948,7 @@ static void decide(struct cb_cycle *c)
     struct cb_err err = CB_ERR_INIT;
     struct cb_core_listing *listings = calloc(c->n_clouds ? c->n_clouds : 1, sizeof *listings);
 
+    uv_timer_stop(c->listing_timer);
     if (listings == NULL) {
         cb_error("out of memory in decide");
         c->failed = true;
@@ -996,12 +1017,24 @@ static void on_list_done(struct cb_cloud_call *call, void *payload)
     struct cloud_rt *rt = payload;
     struct cb_cycle *c = rt->cycle;
 
+    if (c->freeing) {
+        cb_cloud_call_free(call);
+        return;
+    }
+    /* A listing that missed its cycle's decide is kept for its addresses but
+     * is not fresh: actions of that decide may have changed the cloud since. */
+    bool awaited = rt->listing_awaited;
+    rt->listing_awaited = false;
+    if (!awaited)
+        cb_notice("cloud %s: listing came back after %.1f s, too late for its cycle; "
+                  "listed again in the next cycle (controller.listing_wait is %u s)",
+                  rt->cfg->name, call->seconds, c->d->cfg->controller.listing_wait);
     if (call->rc == 0) {
         cb_instance_list_free(&rt->listing);
         rt->listing = call->instances;       /* take the list over */
         memset(&call->instances, 0, sizeof call->instances);
         rt->listing_ok = true;
-        rt->listing_fresh = true;
+        rt->listing_fresh = awaited;
         cb_world_learn_addresses(c->world, &rt->listing);
         cb_debug("cloud %s: %zu instance(s) listed in %.2f s", rt->cfg->name, rt->listing.n,
                  call->seconds);
@@ -1015,7 +1048,39 @@ static void on_list_done(struct cb_cloud_call *call, void *payload)
     }
     observe_call(c, call, "list");
     cb_cloud_call_free(call);
-    observe_finished(c);
+    if (awaited)
+        observe_finished(c);
+}
+
+/* listing_wait has passed since the pool answered: decide without the
+ * listings still out. Their calls go on; on_list_done keeps what they bring. */
+static void on_listing_wait_over(uv_timer_t *t)
+{
+    struct cb_cycle *c = t->data;
+    unsigned late = 0;
+
+    if (c->phase != PHASE_OBSERVE)
+        return;
+    for (size_t i = 0; i < c->n_clouds; i++) {
+        struct cloud_rt *rt = &c->clouds[i];
+        if (!rt->listing_awaited)
+            continue;
+        rt->listing_awaited = false;
+        rt->listing_fresh = false;
+        late++;
+        cb_warning("cloud %s: no listing within listing_wait (%u s); deciding without it "
+                   "(nothing on it is declared gone or adopted this cycle)",
+                   rt->cfg->name, c->d->cfg->controller.listing_wait);
+        if (c->d->metrics != NULL)
+            cb_metrics_add(c->d->metrics, "cloudburst_cloud_listings_late_total", 1,
+                           "cloud", rt->cfg->name, NULL);
+    }
+    if (late == 0)
+        return;
+    c->list_due = true;
+    c->outstanding -= late;
+    if (c->outstanding == 0)
+        decide(c);
 }
 
 static void on_pool_observed(void *payload, int status, const struct cb_err *err)
@@ -1026,6 +1091,8 @@ static void on_pool_observed(void *payload, int status, const struct cb_err *err
         cb_metrics_observe(c->d->metrics, "cloudburst_pool_query_duration_seconds",
                            monotonic_seconds() - c->pool_started, NULL);
     c->pool_ok = status == 0;
+    uv_timer_start(c->listing_timer, on_listing_wait_over,
+                   (uint64_t)c->d->cfg->controller.listing_wait * 1000u, 0);
     if (status != 0) {
         log_err("pool", err);
     } else {
@@ -1079,6 +1146,7 @@ int cb_cycle_start(struct cb_cycle *c, cb_cycle_done_fn done, struct cb_err *err
             cb_cloud_call_free(call);
             continue;
         }
+        rt->listing_awaited = true;
         c->outstanding++;
     }
     if (list) {
@@ -1087,10 +1155,13 @@ int cb_cycle_start(struct cb_cycle *c, cb_cycle_done_fn done, struct cb_err *err
     }
     struct cb_err e = CB_ERR_INIT;
     c->pool_started = monotonic_seconds();
-    if (cb_world_observe(c->world, &c->demand, &c->supply, on_pool_observed, c, &e) == 0)
+    if (cb_world_observe(c->world, &c->demand, &c->supply, on_pool_observed, c, &e) == 0) {
         c->outstanding++;
-    else
+    } else {
         log_err("pool", &e);
+        uv_timer_start(c->listing_timer, on_listing_wait_over,
+                       (uint64_t)c->d->cfg->controller.listing_wait * 1000u, 0);
+    }
     cb_debug("cycle %lu: observing (%s)", c->number, list ? "pool and clouds" : "pool");
     observe_finished(c);
     return 0;

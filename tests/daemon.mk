@@ -6,6 +6,7 @@ tests_test_metrics_CFLAGS = $(TESTS_CHECK_CFLAGS) $(UV_CFLAGS)
 tests_test_metrics_LDADD = src/libcbshell.la $(TESTS_CHECK_LIBS) $(UV_LIBS)
 
 # The daemon itself, against a stand-in pool and the loader's test driver.
-TESTS += tests/daemon/cli.sh tests/daemon/cycle.sh tests/daemon/signals.sh tests/daemon/admin.sh
+TESTS += tests/daemon/cli.sh tests/daemon/cycle.sh tests/daemon/signals.sh tests/daemon/admin.sh \
+	tests/daemon/slowcloud.sh
 EXTRA_DIST += tests/daemon/lib.sh tests/daemon/cli.sh tests/daemon/cycle.sh \
-	tests/daemon/signals.sh tests/daemon/admin.sh tests/e2e/fake_pool.py
+	tests/daemon/signals.sh tests/daemon/admin.sh tests/daemon/slowcloud.sh tests/e2e/fake_pool.py

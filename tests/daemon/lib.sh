@@ -25,6 +25,8 @@ printf 'eyJhbGciOiJIUzI1NiJ9.test.token\n' > "$T/token"
 chmod 600 "$T/token" "$T/node_key"
 
 # write_config FILE [cycle_interval]
+# $EXTRA_CONTROLLER and $EXTRA_CLOUDS, when set, are added to the controller
+# group and to the list of clouds.
 write_config() {
     cat > "$1" <<CONF
 pool = {
@@ -39,6 +41,7 @@ pool = {
 controller = {
   cycle_interval = ${2:-5};
   state_dir = "$T/state";
+  ${EXTRA_CONTROLLER:-}
 };
 bootstrap = {
   script_dir = "$top_srcdir/images";
@@ -52,7 +55,7 @@ clouds = (
     image = "img-1";
     flavors = ( { name = "small"; cpus = 1; memory_mb = 4000; disk_gb = 20; cost_per_hour = 0.05; } );
     loadergood = { };
-  }
+  }${EXTRA_CLOUDS:-}
 );
 ledger = { path = "$T/state/ledger.db"; };
 CONF

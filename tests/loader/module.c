@@ -7,11 +7,11 @@
 #include <string.h>
 #include <time.h>
 
+/* The state is the cloud's name, so a test can pick one cloud to be slow. */
 static int mod_init(void **out, const struct cb_provider_init *args, struct cb_err *err)
 {
-    (void)args;
     (void)err;
-    *out = malloc(1);
+    *out = strdup(args->cloud_name != NULL ? args->cloud_name : "");
     return *out ? 0 : -1;
 }
 
@@ -39,8 +39,15 @@ static int mod_boot(void *st, const struct cb_boot_spec *spec, struct cb_instanc
 #ifndef LOADER_NO_LIST
 static int mod_list(void *st, struct cb_instance_list *out, struct cb_err *err)
 {
-    (void)st;
     (void)err;
+    /* CB_LOADERTEST_SLOW_LIST=CLOUD:SECONDS makes CLOUD's listing hang that
+     * long, as a cloud API that stopped answering does. */
+    const char *slow = getenv("CB_LOADERTEST_SLOW_LIST");
+    const char *colon = slow != NULL ? strchr(slow, ':') : NULL;
+    if (colon != NULL && strlen(st) == (size_t)(colon - slow) && strncmp(slow, st, strlen(st)) == 0) {
+        struct timespec ts = { atoi(colon + 1), 0 };
+        nanosleep(&ts, NULL);
+    }
     struct cb_instance *in = cb_instance_list_add(out);
     if (in == NULL)
         return -1;
