@@ -169,11 +169,13 @@ if [ "$CB_LEASE" != 0 ]; then
         printf '%s\n' '# cloudburst: the controller lease check (a startd cron job) powers the node off' \
             'condor ALL=(root) NOPASSWD: /usr/sbin/shutdown -h now, /sbin/shutdown -h now' \
             >"$staging/sudoers"
-        if ! command -v visudo >/dev/null 2>&1 || visudo -cqf "$staging/sudoers"; then
-            c=$changed # not a reason to restart HTCondor
-            install_file "$staging/sudoers" "$R/etc/sudoers.d/cloudburst-lease" 0440
-            changed=$c
+        # A rule sudo cannot parse would break sudo on the node for everyone.
+        if command -v visudo >/dev/null 2>&1 && ! visudo -cqf "$staging/sudoers" >>"$LOG" 2>&1; then
+            die "visudo rejects the lease check's sudoers rule (see $LOG); the node's sudo is not the one this bootstrap knows"
         fi
+        c=$changed # not a reason to restart HTCondor
+        install_file "$staging/sudoers" "$R/etc/sudoers.d/cloudburst-lease" 0440
+        changed=$c
     fi
 fi
 
