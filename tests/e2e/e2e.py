@@ -11,7 +11,8 @@ them over SSH and they join -> the jobs run and finish -> the nodes drain ->
 the instances are terminated -> the pool is back to zero. In the same run:
 cloud API errors and throttling, a node that never comes up (black hole: the
 circuit breaker opens), a node whose SSH host key is not the one on record
-(refused), and kill -9 of the daemon at random instants, each followed by a
+(refused; every other node's key must match the one its console shows, as
+host_key_policy = "strict" demands), and kill -9 of the daemon at random instants, each followed by a
 restart. Then the lease: with jobs running, the controller is killed for
 good; the nodes' own lease check (images/cloudburst-lease-check, run as the
 startd cron job the bootstrap configured) must stop taking jobs once the
@@ -179,7 +180,7 @@ class World:
              "--build-time", "1", "--address-pool", self.path("addresses"),
              "--on-boot", "%s %s up" % (sys.executable, hook),
              "--on-terminate", "%s %s down" % (sys.executable, hook),
-             "--state-file", self.path("cloud-state.json")],
+             "--state-file", self.path("cloud-state.json"), "--console-dir", self.path("console")],
             env=self.env, stdout=open(self.path("cloud.log"), "w"), stderr=subprocess.STDOUT)
         self.procs.append(p)
         for _ in range(200):
@@ -230,7 +231,7 @@ controller = {
 bootstrap = {
   script_dir = "%(s)s/images";
   ssh = { user = "root"; key_file = "%(d)s/node_key"; known_hosts_file = "%(d)s/state/known_hosts";
-          host_key_policy = "accept-new"; connect_timeout = 5; };
+          host_key_policy = "strict"; connect_timeout = 5; };
   failure_action = "quarantine";
   quarantine_time = 10;
   condor = { token_file = "%(d)s/token"; };
@@ -544,6 +545,15 @@ def check(w):
         expect(re.search(r"cb-2-1.*host key", text, re.I), "cb-2-1's changed host key was not reported")
         expect(impostor[0][1] is None and impostor[0][2] is None, "cb-2-1 joined despite its changed host key")
     expect("breaker" in w.ctl("events") + text or "breaker-open" in text, "the breaker never opened")
+    # Strict host keys: every node that joined was logged into only after its
+    # sshd's key matched the one its console showed (nothing is accepted new).
+    joined = [r[0] for r in w.ledger_rows(
+        "SELECT node_id FROM nodes WHERE idle_at IS NOT NULL OR busy_at IS NOT NULL")]
+    expect(joined, "no node joined")
+    for node_id in joined:
+        expect(re.search(r"bootstrap %s: host key SHA256:\S+ matches the console's; recorded" % re.escape(node_id),
+                         text), "%s joined without its host key checked against the console" % node_id)
+    expect("accept-new" not in text, "a host key was accepted unverified")
     # Metrics and explain agree with the ledger: nothing live, nothing to do.
     m = w.metrics()
     for state in ("requested", "booting", "bootstrapping", "idle", "busy", "draining", "terminating"):

@@ -123,6 +123,18 @@ def up(d, tag, iid, address):
         return 0
     key = os.path.join(hdir, "ssh_host_ed25519_key")
     sh(os.environ.get("SSH_KEYGEN", "ssh-keygen"), "-q", "-t", "ed25519", "-N", "", "-C", iid, "-f", key)
+    # What cloud-init prints on the VM's console, for host_key_policy =
+    # "strict" (the fake cloud serves it with --console-dir).
+    with open(key + ".pub", encoding="utf-8") as f:
+        typ, b64 = f.read().split()[:2]
+    console = os.path.join(d, "console")
+    os.makedirs(console, exist_ok=True)
+    with open(os.path.join(console, iid + ".tmp"), "w", encoding="utf-8") as f:
+        f.write("ec2: #############################################################\n"
+                "-----BEGIN SSH HOST KEY KEYS-----\n%s %s root@vm-%s\n"
+                "-----END SSH HOST KEY KEYS-----\n"
+                "ec2: #############################################################\n" % (typ, b64, iid))
+    os.replace(os.path.join(console, iid + ".tmp"), os.path.join(console, iid))
     cfg = os.path.join(hdir, "sshd_config")
     with open(cfg, "w", encoding="utf-8") as f:
         f.write("ListenAddress %s:22\nHostKey %s\nPidFile %s/sshd.pid\n"

@@ -24,6 +24,10 @@ Control endpoints (no token needed), all JSON:
   POST /_fake/seed          {"count", "name", "metadata", "status"}: servers without a boot
   POST /_fake/poweroff      {"id"}: the guest powered itself off; the server is SHUTOFF
   POST /_fake/reset         back to the initial state
+The console (os-getConsoleOutput) shows, once a server is ACTIVE, the host key
+block cloud-init prints: keys derived from the server id, or with --console-dir
+the file DIR/<server id> (the VM's real keys, written by the on-boot hook; a
+server without one shows no keys, as a VM that never came up).
 The end-to-end options every fake shares (tests/fake/fakebase.py):
 --address-pool, --on-boot, --on-terminate, --state-file, --fault, --control.
 Here a boot that finds fewer free addresses than min_count, a "quota" fault
@@ -38,6 +42,7 @@ import copy
 import hashlib
 import datetime
 import json
+import os
 import re
 import secrets
 import sys
@@ -411,7 +416,14 @@ class Handler(fakebase.FakeHandler):
             return self.send(404, {"itemNotFound": {
                 "message": "Instance %s could not be found." % sid, "code": 404}}, headers=extra)
         out = "[    0.000000] Linux version 6.1.0-cloud-amd64\r\ncloud-init[512]: Cloud-init v. 22.4.2 running 'init'\r\n"
-        if s["status"] or time.time() - s["created"] >= build_time:
+        console_dir = st.args.console_dir
+        if console_dir and (s["status"] or time.time() - s["created"] >= build_time):
+            try:
+                with open(os.path.join(console_dir, sid), encoding="utf-8") as f:
+                    out += f.read(1 << 16)
+            except FileNotFoundError:
+                pass
+        elif s["status"] or time.time() - s["created"] >= build_time:
             digest = hashlib.sha256(sid.encode()).digest()
             ed = base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + digest).decode()
             ec = base64.b64encode(b"\x00\x00\x00\x13ecdsa-sha2-nistp256\x00\x00\x00\x08nistp256"
@@ -536,6 +548,7 @@ def main():
     p.add_argument("--page-max", type=int, default=1000, help="Nova's max_limit")
     p.add_argument("--microversion-mode", choices=("echo", "ignore", "reject"), default="echo")
     p.add_argument("--password", default="secret-password")
+    p.add_argument("--console-dir", help="console text per server id (its real host keys)")
     args = p.parse_args()
     fakebase.run(args, Handler, Fixtures(args.fixtures), State(args), "fake_openstack")
 
