@@ -140,6 +140,8 @@ int cb_bridge_node_info(const struct cb_config *cfg, const struct ledger_node *n
     out->idle_since = n->state == CB_NODE_IDLE ? n->state_since : -1;
     out->drain_started_at = n->state == CB_NODE_DRAINING ? n->state_since : -1;
     out->ever_busy = at[CB_NODE_BUSY] >= 0;
+    out->seen_busy = n->seen_busy < 0 ? CB_SEEN_UNKNOWN
+                     : n->seen_busy ? CB_SEEN_BUSY : CB_SEEN_EMPTY;
     out->preempted = false;
     out->adopted = n->adopted;
     return 0;
@@ -306,6 +308,8 @@ int cb_bridge_record(struct ledger *l, const struct cb_config *cfg,
             ledger_set_instance(l, rec->node_id, rec->instance_id, rec->at, err) != 0)
             return -1;
         return ledger_transition(l, rec->node_id, rec->to, rec->at, why, err);
+    case CB_RECORD_SEEN_BUSY:
+        return ledger_set_seen_busy(l, rec->node_id, rec->busy, rec->at, err);
     }
     return cb_err_set(err, CB_ERR_INTERNAL, "core", "unknown record kind %d", rec->kind);
 }

@@ -528,10 +528,13 @@ int ledger_transition(struct ledger *l, const char *node_id, enum cb_node_state 
         goto fail;
     }
     /* The column name comes from lifecycle's fixed state names, never from input. */
-    char sql[160];
+    /* Idle and busy say what the pool shows; later states keep the last
+     * word (ledger_set_seen_busy). */
+    char sql[200];
     snprintf(sql, sizeof sql,
-             "UPDATE nodes SET state = ?, state_since = ?, %s_at = ? WHERE node_id = ?",
-             cb_node_state_name(to));
+             "UPDATE nodes SET state = ?, state_since = ?, %s_at = ?%s WHERE node_id = ?",
+             cb_node_state_name(to),
+             to == CB_NODE_IDLE ? ", seen_busy = 0" : to == CB_NODE_BUSY ? ", seen_busy = 1" : "");
     sqlite3_stmt *st = ledger_prepare(l, sql, "recording a transition", err);
     if (!st)
         goto fail;
@@ -684,6 +687,31 @@ fail:
     return -1;
 }
 
+int ledger_set_seen_busy(struct ledger *l, const char *node_id, bool busy, int64_t now,
+                         struct cb_err *err)
+{
+    if (ledger_writable(l, err) != 0 || ledger_check_now(l, now, err) != 0 ||
+        check_node_id(node_id, err) != 0)
+        return -1;
+    if (ledger_begin(l, err) != 0)
+        return -1;
+    sqlite3_stmt *st = ledger_prepare(l, "UPDATE nodes SET seen_busy = ? WHERE node_id = ?",
+                                      "recording what the pool shows", err);
+    if (!st)
+        goto fail;
+    sqlite3_bind_int(st, 1, busy ? 1 : 0);
+    bind_text(st, 2, node_id);
+    if (update_one(l, st, node_id, "recording what the pool shows", err) != 0 ||
+        ledger_append_event(l, now, node_id, "seen", NULL, NULL,
+                            busy ? "running a job" : "empty", err) != 0 ||
+        ledger_commit(l, err) != 0)
+        goto fail;
+    return 0;
+fail:
+    ledger_rollback(l);
+    return -1;
+}
+
 int ledger_record_failure(struct ledger *l, const char *node_id, const char *error_text,
                           int64_t now, struct cb_err *err)
 {
@@ -745,9 +773,10 @@ int ledger_record_adoption(struct ledger *l, const struct ledger_node *n, int64_
     snprintf(sql, sizeof sql,
              "INSERT INTO nodes (node_id, batch_id, batch_index, cloud, flavor, image, cpus,"
              " memory_mb, cost_per_hour, instance_id, state, state_since, %s_at, private_addr,"
-             " public_addr, hostname, adopted)"
-             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-             cb_node_state_name(n->state));
+             " public_addr, hostname, adopted, seen_busy)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, %s)",
+             cb_node_state_name(n->state),
+             n->state == CB_NODE_BUSY ? "1" : n->state == CB_NODE_IDLE ? "0" : "NULL");
     sqlite3_stmt *st = ledger_prepare(l, sql, "recording an adoption", err);
     if (!st)
         goto fail;

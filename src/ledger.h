@@ -56,7 +56,7 @@
 #include <stdint.h>
 
 /* The newest schema this build reads and writes. */
-#define LEDGER_SCHEMA_VERSION 3
+#define LEDGER_SCHEMA_VERSION 4
 /* PRAGMA application_id of a cloudburst ledger ("CBLG"; decimal for the pragma). */
 #define LEDGER_APPLICATION_ID 1128418375 /* 0x43424c47 */
 
@@ -132,6 +132,8 @@ struct ledger_node {
     uint32_t failure_count;
     char last_error[LEDGER_TEXT_MAX];
     bool adopted;               /* found in the cloud, not booted by this ledger */
+    int seen_busy;              /* the pool last showed it running a job (1) or empty
+                                 * (0); -1 unknown (never joined, or schema < 4) */
 };
 
 /* Record a boot intent: `count` rows in state requested plus one "intent"
@@ -158,6 +160,14 @@ int ledger_set_instance(struct ledger *l, const char *node_id, const char *insta
  * leaves a field unchanged, "" clears it. Appends an "address" event. */
 int ledger_set_addresses(struct ledger *l, const char *node_id, const char *private_addr,
                          const char *public_addr, const char *hostname, int64_t now,
+                         struct cb_err *err);
+
+/* What the pool last showed of a node that is past idle/busy (draining,
+ * terminating): running a job or empty. Entering idle or busy sets it too
+ * (ledger_transition). A restarted daemon reads it to tell a peacefully
+ * drained node from one whose ad is briefly missing while it runs a job.
+ * Appends a "seen" event. */
+int ledger_set_seen_busy(struct ledger *l, const char *node_id, bool busy, int64_t now,
                          struct cb_err *err);
 
 /* Count a failure against the node: failure_count + 1, last_error = the
@@ -219,7 +229,7 @@ struct ledger_event {
     int64_t id;                 /* increasing, never reused */
     int64_t time;
     char node_id[CB_NAME_MAX];  /* "" for events about no node */
-    char kind[LEDGER_KIND_MAX]; /* intent, transition, instance, address, failure, adopt */
+    char kind[LEDGER_KIND_MAX]; /* intent, transition, instance, address, seen, failure, adopt */
     int from_state;             /* enum cb_node_state, -1 none */
     int to_state;               /* enum cb_node_state, -1 none */
     char detail[LEDGER_TEXT_MAX];

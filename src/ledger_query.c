@@ -59,7 +59,7 @@ static void *grow(void **items, size_t *n, size_t *cap, size_t size)
     "node_id, batch_id, batch_index, cloud, flavor, image, cpus, memory_mb, cost_per_hour," \
     " COALESCE(instance_id, ''), state, state_since, requested_at, booting_at,"             \
     " bootstrapping_at, idle_at, busy_at, draining_at, terminating_at, gone_at, failed_at," \
-    " private_addr, public_addr, hostname, failure_count, last_error, adopted"
+    " private_addr, public_addr, hostname, failure_count, last_error, adopted, seen_busy"
 
 /* The state_at columns follow the enum order (checked in the test). */
 static int read_node(struct ledger *l, sqlite3_stmt *st, struct ledger_node *n, struct cb_err *err)
@@ -88,6 +88,8 @@ static int read_node(struct ledger *l, sqlite3_stmt *st, struct ledger_node *n, 
     n->failure_count = (uint32_t)sqlite3_column_int64(st, 24);
     col_text(st, 25, n->last_error, sizeof n->last_error);
     n->adopted = sqlite3_column_int(st, 26) != 0;
+    n->seen_busy = sqlite3_column_type(st, 27) == SQLITE_NULL ? -1
+                   : sqlite3_column_int(st, 27) != 0;
     return 0;
 }
 

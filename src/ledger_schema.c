@@ -118,6 +118,12 @@ static const char step3[] =
     " value TEXT NOT NULL,"
     " updated_at INTEGER NOT NULL);";
 
+static const char step4[] =
+    /* What the pool last showed of the node: 1 running a job, 0 empty, NULL
+     * unknown. Kept for draining nodes, whose state no longer says it. */
+    "ALTER TABLE nodes ADD COLUMN seen_busy INTEGER"
+    " CHECK (seen_busy IS NULL OR seen_busy IN (0, 1));";
+
 static const struct {
     int version;
     const char *sql;
@@ -125,6 +131,7 @@ static const struct {
     {1, step1},
     {2, step2},
     {3, step3},
+    {4, step4},
 };
 
 _Static_assert(sizeof steps / sizeof steps[0] == LEDGER_SCHEMA_VERSION,

@@ -1995,6 +1995,157 @@ START_TEST(test_draining_busy_node_missing_once_is_not_killed)
 }
 END_TEST
 
+/* Crash and restart: a new core rebuilt from what the ledger holds of each
+ * node, the cb_core_node_info the records left. forget_seen: a ledger from
+ * before schema 4, which does not know what the pool last showed. */
+static void restart_core(bool forget_seen)
+{
+    size_t n = cb_core_node_count(F.core);
+    struct cb_core_node_info *keep = calloc(n ? n : 1, sizeof *keep);
+    ck_assert_ptr_nonnull(keep);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(cb_core_node_at(F.core, i, &keep[i]), 0);
+        if (forget_seen)
+            keep[i].seen_busy = CB_SEEN_UNKNOWN;
+    }
+    cb_core_free(F.core);
+    F.core = NULL;
+    start();
+    struct cb_err err = CB_ERR_INIT;
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(cb_core_restore_node(F.core, &keep[i], &err) == 0, "%s", err.msg);
+    free(keep);
+}
+
+static size_t seen_records(const char *node, bool busy)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < F.out.n_records; i++) {
+        const struct cb_core_record *r = &F.out.records[i];
+        if (r->kind == CB_RECORD_SEEN_BUSY && strcmp(r->node_id, node) == 0) {
+            ck_assert_int_eq(r->action, CB_CORE_NONE);
+            k += r->busy == busy;
+        }
+    }
+    return k;
+}
+
+/* A node that ran a job, sat idle, was drained and left the pool at once
+ * (condor_off -peaceful on an empty startd) while the daemon was down. */
+static void drained_empty_then_crash(bool forget_seen)
+{
+    large_cheaper_per_core();
+    start();
+    bring_up_idle(8);
+    join_all(true);
+    F.now += 60;
+    decide();
+    join_all(false);
+    F.now += 60;
+    decide();
+    ck_assert(info_of("cb-1-0").ever_busy);
+    ck_assert_int_eq(info_of("cb-1-0").seen_busy, CB_SEEN_EMPTY);
+    F.now += 600;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_DRAIN, "cb-1-0")->reason, CB_REASON_IDLE_TIMEOUT);
+    event(CB_EVENT_DRAIN_STARTED, "cb-1-0", CB_OK);
+    drop_pool_node("cb-1-0");
+    restart_core(forget_seen);
+    ck_assert_int_eq(state_of("cb-1-0"), CB_NODE_DRAINING);
+}
+
+START_TEST(test_restart_knows_a_drained_node_was_empty)
+{
+    drained_empty_then_crash(false);
+    /* Two complete snapshots without it: empty, as it was when last seen. */
+    F.now += 60;
+    decide();
+    ck_assert_uint_eq(count_kind(CB_ACTION_TERMINATE), 0);
+    F.now += 60;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-1-0")->reason, CB_REASON_DRAINED);
+}
+END_TEST
+
+START_TEST(test_restart_without_seen_waits_lost_timeout)
+{
+    /* The ledger does not know: it ran a job once, so it may run one now. */
+    drained_empty_then_crash(true);
+    F.now += 60;
+    decide();
+    int64_t absent = F.now;
+    F.now += 60;
+    decide();
+    ck_assert_uint_eq(count_kind(CB_ACTION_TERMINATE), 0);
+    F.now = absent + F.cfg.lost_timeout - 1;
+    decide();
+    ck_assert_uint_eq(count_kind(CB_ACTION_TERMINATE), 0);
+    F.now = absent + F.cfg.lost_timeout;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-1-0")->reason, CB_REASON_DRAINED);
+}
+END_TEST
+
+START_TEST(test_draining_node_seen_busy_is_recorded)
+{
+    large_cheaper_per_core();
+    start();
+    bring_up_idle(8);
+    F.now += 600;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_DRAIN, "cb-1-0")->reason, CB_REASON_IDLE_TIMEOUT);
+    ck_assert_uint_eq(seen_records("cb-1-0", false) + seen_records("cb-1-0", true), 0);
+    event(CB_EVENT_DRAIN_STARTED, "cb-1-0", CB_OK);
+    join_node("cb-1-0", 0, 1, true);    /* a job matched before the drain took */
+    pool_node("cb-1-0")->draining = true;
+    F.now += 10;
+    decide();
+    ck_assert_uint_eq(seen_records("cb-1-0", true), 1);
+    F.now += 10;
+    decide();                           /* said once, not every cycle */
+    ck_assert_uint_eq(seen_records("cb-1-0", true), 0);
+    /* Its job ends, the startd exits, and the daemon crashes before it
+     * sees that: restarted, it knows the node was running a job and gives
+     * a missing ad lost_timeout, as the old process would have. */
+    drop_pool_node("cb-1-0");
+    restart_core(false);
+    ck_assert_int_eq(info_of("cb-1-0").seen_busy, CB_SEEN_BUSY);
+    F.now += 60;
+    decide();
+    int64_t absent = F.now;
+    F.now += 60;
+    decide();
+    ck_assert_uint_eq(count_kind(CB_ACTION_TERMINATE), 0);
+    F.now = absent + F.cfg.lost_timeout;
+    decide();
+    ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-1-0")->reason, CB_REASON_DRAINED);
+}
+END_TEST
+
+START_TEST(test_draining_node_seen_empty_is_recorded)
+{
+    large_cheaper_per_core();
+    start();
+    bring_up_idle(8);
+    F.now += 600;
+    decide();
+    event(CB_EVENT_DRAIN_STARTED, "cb-1-0", CB_OK);
+    join_node("cb-1-0", 0, 1, true);
+    pool_node("cb-1-0")->draining = true;
+    F.now += 10;
+    decide();
+    ck_assert_uint_eq(seen_records("cb-1-0", true), 1);
+    /* Empty and still draining: recorded, and terminated in the same output. */
+    join_node("cb-1-0", 0, 1, false);
+    pool_node("cb-1-0")->draining = true;
+    F.now += 10;
+    decide();
+    ck_assert_uint_eq(seen_records("cb-1-0", false), 1);
+    ck_assert_int_eq(action_for(CB_ACTION_TERMINATE, "cb-1-0")->reason, CB_REASON_DRAINED);
+    ck_assert_int_eq(info_of("cb-1-0").seen_busy, CB_SEEN_EMPTY);
+}
+END_TEST
+
 
 START_TEST(test_next_deadline_follows_the_nodes)
 {
@@ -2496,6 +2647,10 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_policy_doc_matches_defaults);
     tcase_add_test(tc, test_unknown_instance_kept_on_partial_pool);
     tcase_add_test(tc, test_draining_busy_node_missing_once_is_not_killed);
+    tcase_add_test(tc, test_restart_knows_a_drained_node_was_empty);
+    tcase_add_test(tc, test_restart_without_seen_waits_lost_timeout);
+    tcase_add_test(tc, test_draining_node_seen_busy_is_recorded);
+    tcase_add_test(tc, test_draining_node_seen_empty_is_recorded);
     tcase_add_test(tc, test_next_deadline_follows_the_nodes);
     tcase_add_test(tc, test_operator_drain_joined_nodes);
     tcase_add_test(tc, test_operator_drain_holds_a_draining_node);

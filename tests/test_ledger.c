@@ -605,6 +605,53 @@ START_TEST(test_addresses)
 }
 END_TEST
 
+/* What the pool last showed: idle and busy say it, a draining node keeps
+ * its own word, and a node never seen has none. */
+START_TEST(test_seen_busy)
+{
+    struct ledger *l = open_rw();
+    struct cb_err err = CB_ERR_INIT;
+    struct ledger_intent in = intent("s", 1);
+    ck_assert_int_eq(ledger_record_boot_intent(l, &in, 1, NULL, 0, &err), 0);
+    struct ledger_node n;
+    ck_assert_int_eq(ledger_get_node(l, "s-0", &n, &err), 0);
+    ck_assert_int_eq(n.seen_busy, -1);
+    static const enum cb_node_state up[] = {CB_NODE_BOOTING, CB_NODE_BOOTSTRAPPING, CB_NODE_BUSY};
+    for (size_t i = 0; i < sizeof up / sizeof up[0]; i++)
+        ck_assert_int_eq(ledger_transition(l, "s-0", up[i], 2 + (int64_t)i, NULL, &err), 0);
+    ck_assert_int_eq(ledger_get_node(l, "s-0", &n, &err), 0);
+    ck_assert_int_eq(n.seen_busy, 1);
+    ck_assert_int_eq(ledger_transition(l, "s-0", CB_NODE_IDLE, 10, NULL, &err), 0);
+    ck_assert_int_eq(ledger_get_node(l, "s-0", &n, &err), 0);
+    ck_assert_int_eq(n.seen_busy, 0);
+    /* Draining keeps what idle said, until the daemon says otherwise. */
+    ck_assert_int_eq(ledger_transition(l, "s-0", CB_NODE_DRAINING, 11, NULL, &err), 0);
+    ck_assert_int_eq(ledger_get_node(l, "s-0", &n, &err), 0);
+    ck_assert_int_eq(n.seen_busy, 0);
+    long long before = count_events(l, "s-0");
+    ck_assert_int_eq(ledger_set_seen_busy(l, "s-0", true, 12, &err), 0);
+    ck_assert_int_eq(ledger_get_node(l, "s-0", &n, &err), 0);
+    ck_assert_int_eq(n.seen_busy, 1);
+    ck_assert_int_eq(n.state, CB_NODE_DRAINING);
+    ck_assert_int_eq(n.state_since, 11);
+    ck_assert_int_eq(ledger_set_seen_busy(l, "s-0", false, 13, &err), 0);
+    ck_assert_int_eq(ledger_get_node(l, "s-0", &n, &err), 0);
+    ck_assert_int_eq(n.seen_busy, 0);
+    ck_assert_int_eq(count_events(l, "s-0"), before + 2);
+    struct ledger_event_list ev;
+    struct ledger_event_filter f = {.node_id = "s-0"};
+    ck_assert_int_eq(ledger_list_events(l, &f, &ev, &err), 0);
+    ck_assert_str_eq(ev.items[ev.n - 1].kind, "seen");
+    ck_assert_str_eq(ev.items[ev.n - 1].detail, "empty");
+    ledger_event_list_free(&ev);
+    ck_assert_int_eq(ledger_set_seen_busy(l, "s-9", true, 14, &err), -1);
+    ck_assert_int_eq(err.code, CB_ERR_NOT_FOUND);
+    cb_err_clear(&err);
+    ck_assert_int_eq(ledger_set_seen_busy(l, "s-0", true, -5, &err), -1);
+    ledger_close(l);
+}
+END_TEST
+
 START_TEST(test_failure_is_sanitised_and_counted)
 {
     struct ledger *l = open_rw();
@@ -664,6 +711,7 @@ START_TEST(test_adoption)
     ck_assert_str_eq(got.instance_id, "5f1e-aa");
     ck_assert_str_eq(got.image, "Debian 12 (cloud)");
     ck_assert_str_eq(got.private_addr, "127.0.0.44");
+    ck_assert_int_eq(got.seen_busy, 0);     /* adopted idle: the pool showed it empty */
     struct ledger_event_list ev;
     struct ledger_event_filter f = {.node_id = "old-2"};
     ck_assert_int_eq(ledger_list_events(l, &f, &ev, &err), 0);
@@ -1118,6 +1166,7 @@ START_TEST(test_migrates_from_every_earlier_schema)
         ck_assert_str_eq(n.last_error, "quota");
         ck_assert_uint_eq(n.cpus, v >= 2 ? 2 : 0); /* 0 = unknown for pre-accounting rows */
         ck_assert_uint_eq(n.memory_mb, v >= 2 ? 8192 : 0);
+        ck_assert_int_eq(n.seen_busy, -1);  /* unknown: the restart assumes the worst */
         ck_assert_int_eq(count_events(l, "old-0"), 1);
         /* and the migrated ledger works like a new one */
         ck_assert_int_eq(ledger_transition(l, "old-0", CB_NODE_BOOTSTRAPPING, 30, NULL, &err), 0);
@@ -1371,6 +1420,7 @@ static Suite *ledger_suite(void)
     tcase_add_test(tc, test_transition_bad_arguments);
     tcase_add_test(tc, test_set_instance);
     tcase_add_test(tc, test_addresses);
+    tcase_add_test(tc, test_seen_busy);
     tcase_add_test(tc, test_failure_is_sanitised_and_counted);
     tcase_add_test(tc, test_adoption);
     tcase_add_test(tc, test_events_append_only_and_filters);

@@ -654,12 +654,14 @@ int cb_core_restore_node(struct cb_core *core, const struct cb_core_node_info *n
         n->terminate_pending = false; /* re-issue: terminating twice is harmless */
         n->first_terminate_at = n->i.state_since;
     }
-    /* Whether it ran a job when last seen died with the old process: assume
-     * it may have, if it ever did, so a missing ad right after the restart
-     * is not taken for an empty node (a drained node's final terminate and a
-     * terminate retry both wait for lost_timeout of absence instead). */
+    /* Whether it ran a job when last seen is in the ledger. Where the ledger
+     * does not know, assume it may have if it ever did, so a missing ad
+     * right after the restart is not taken for an empty node (a drained
+     * node's final terminate and a terminate retry then wait for
+     * lost_timeout of absence instead). */
     if (n->i.state == CB_NODE_TERMINATING || n->i.state == CB_NODE_DRAINING)
-        n->last_seen_busy = n->i.ever_busy;
+        n->last_seen_busy = n->i.seen_busy == CB_SEEN_UNKNOWN ? n->i.ever_busy
+                                                              : n->i.seen_busy == CB_SEEN_BUSY;
     if (n->i.state == CB_NODE_IDLE || n->i.state == CB_NODE_BUSY)
         n->idle_cpus = 0;               /* unknown until the pool is seen */
     uint64_t seq = batch_seq_of(core, node->batch_id);
@@ -849,6 +851,8 @@ int cbc_transition(struct cb_core *core, struct cb_core_output *out, struct core
     cbc_copy(r->instance_id, sizeof r->instance_id, n->i.instance_id);
     r->from = from;
     r->to = to;
+    if (to == CB_NODE_IDLE || to == CB_NODE_BUSY)
+        n->i.seen_busy = to == CB_NODE_BUSY ? CB_SEEN_BUSY : CB_SEEN_EMPTY;
     n->i.state = to;
     n->i.state_since = now;
     (void)core;

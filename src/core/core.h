@@ -222,6 +222,15 @@ int cb_core_reason_parse(const char *word, enum cb_core_reason *out);
 
 /* One node as the core knows it. The ledger keeps exactly these fields, so the
  * daemon can rebuild the core after a restart with cb_core_restore_node(). */
+/* What the pool last showed of a node. UNKNOWN (zero) for a node restored
+ * from a ledger that does not know: a restarted core then assumes the node
+ * may run a job if it ever ran one. */
+enum cb_core_seen {
+    CB_SEEN_UNKNOWN = 0,
+    CB_SEEN_EMPTY,
+    CB_SEEN_BUSY,
+};
+
 struct cb_core_node_info {
     char node_id[CB_NAME_MAX];          /* "<batch_id>-<index>" */
     char batch_id[CB_CORE_BATCH_ID_MAX];
@@ -237,6 +246,8 @@ struct cb_core_node_info {
     int64_t idle_since;                 /* core's idle clock, -1 when busy/not joined */
     int64_t drain_started_at;           /* -1 unless draining */
     bool ever_busy;                     /* has run at least one job */
+    enum cb_core_seen seen_busy;        /* what the pool last showed, as the records
+                                         * said it (CB_RECORD_SEEN_BUSY, idle/busy) */
     bool preempted;                     /* spot interruption announced */
     bool adopted;                       /* not booted by this core */
     /* Operator requests (CB_EVENT_OPERATOR_*), kept by the ledger so they
@@ -339,6 +350,9 @@ enum cb_core_record_kind {
     CB_RECORD_BOOT_INTENT = 0,  /* a batch is about to be booted: write before the call */
     CB_RECORD_NODE_CREATED,     /* a node enters the table in state `to` (own boot or adoption) */
     CB_RECORD_TRANSITION,       /* node from -> to */
+    CB_RECORD_SEEN_BUSY,        /* a draining or terminating node was seen running a
+                                 * job (busy) or empty (!busy); idle and busy
+                                 * transitions say it for the other states */
 };
 
 /* What the ledger must hold durably. Records come in order; every record with
@@ -358,6 +372,7 @@ struct cb_core_record {
     uint64_t batch_seq;                 /* BOOT_INTENT: the sequence number in batch_id */
     uint32_t count;                     /* BOOT_INTENT: nodes in the batch */
     enum cb_node_state from, to;        /* TRANSITION (from) / CREATED and TRANSITION (to) */
+    bool busy;                          /* SEEN_BUSY */
 };
 
 /* Why something was NOT done, aggregated per decide:

@@ -346,6 +346,7 @@ static int unknown_instance(struct ctx *x, size_t cloud, const struct cb_instanc
     n->i.state_since = x->now;
     bool busy = p != NULL && (p->busy || p->claimed_slots > 0);
     n->i.state = p == NULL ? CB_NODE_BOOTING : busy ? CB_NODE_BUSY : CB_NODE_IDLE;
+    n->i.seen_busy = p == NULL ? CB_SEEN_UNKNOWN : busy ? CB_SEEN_BUSY : CB_SEEN_EMPTY;
     size_t idx;
     struct cb_core_action *a = cbc_out_action(x->out, &idx);
     if (a == NULL)
@@ -551,6 +552,32 @@ static int join(struct ctx *x, struct core_node *n, bool busy)
     return 0;
 }
 
+/* Idle and busy transitions tell the ledger what the pool shows; a draining
+ * or terminating node needs its own record, so that a restarted core knows
+ * whether its missing ad means "empty" or "running a job, ad late". */
+static int record_seen_busy(struct ctx *x, struct core_node *n, bool busy)
+{
+    enum cb_core_seen seen = busy ? CB_SEEN_BUSY : CB_SEEN_EMPTY;
+    if (n->i.seen_busy == seen)
+        return 0;
+    struct cb_core_record *r = cbc_out_record(x->out);
+    if (r == NULL)
+        return cbc_oom(x);
+    r->kind = CB_RECORD_SEEN_BUSY;
+    r->reason = busy ? CB_REASON_CLAIMED : CB_REASON_RELEASED;
+    r->action = CB_CORE_NONE;
+    r->at = x->now;
+    r->cloud = n->i.cloud;
+    r->flavor = n->i.flavor;
+    cbc_copy(r->node_id, sizeof r->node_id, n->i.node_id);
+    cbc_copy(r->batch_id, sizeof r->batch_id, n->i.batch_id);
+    cbc_copy(r->instance_id, sizeof r->instance_id, n->i.instance_id);
+    r->from = r->to = n->i.state;
+    r->busy = busy;
+    n->i.seen_busy = seen;
+    return 0;
+}
+
 static int match_supply(struct ctx *x)
 {
     struct cb_core *core = x->core;
@@ -571,6 +598,8 @@ static int match_supply(struct ctx *x)
             n->seen_busy = busy;
             n->last_seen_busy = busy;
             n->absent_since = -1;
+            if (st == CB_NODE_TERMINATING && record_seen_busy(x, n, busy) != 0)
+                return -1;
             continue;
         }
         n->seen = true;
@@ -605,6 +634,8 @@ static int match_supply(struct ctx *x)
         } else if (st == CB_NODE_DRAINING && p->draining) {
             n->drain_confirmed = true;
         }
+        if (n->i.state == CB_NODE_DRAINING && record_seen_busy(x, n, busy) != 0)
+            return -1;
     }
     if (!x->supply_ok)
         return 0;
