@@ -34,6 +34,7 @@ struct xfer {
     struct curl_slist *hdrs;
     struct capped_buf body, head;
     size_t index; /* perform_many: the request's position; XFER_IDLE when unused */
+    bool carries_deadline; /* perform_many: its timeout is what is left of the call's */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -293,7 +294,8 @@ int cb_http_perform_many(const char *origin, const struct cb_http_request *reqs,
                 break;
             }
             struct cb_http_request r = reqs[next];
-            if (r.timeout_ms == 0 || (int64_t)r.timeout_ms > left)
+            bool carries_deadline = r.timeout_ms == 0 || (int64_t)r.timeout_ms >= left;
+            if (carries_deadline)
                 r.timeout_ms = (unsigned)left;
             struct cb_err e = CB_ERR_INIT;
             size_t idx = next++;
@@ -307,6 +309,7 @@ int cb_http_perform_many(const char *origin, const struct cb_http_request *reqs,
                 continue;
             }
             x->index = idx;
+            x->carries_deadline = carries_deadline;
             active++;
         }
         if (active == 0)
@@ -333,12 +336,18 @@ int cb_http_perform_many(const char *origin, const struct cb_http_request *reqs,
             curl_multi_remove_handle(m, x->curl);
             active--;
             size_t idx = x->index;
+            bool carried_deadline = x->carries_deadline;
             struct cb_http_request r = reqs[idx];
             struct cb_http_response resp;
             struct cb_err e = CB_ERR_INIT;
             int xr = xfer_finish(x, cc, origin, &r, &resp, &e);
             x->index = XFER_IDLE;
             xfer_release(x);
+            /* curl's timer and ours differ by a few milliseconds: a request
+             * that timed out on the call's deadline means the deadline is
+             * spent, even if our clock still shows a sliver left. */
+            if (xr != 0 && e.code == CB_ERR_TIMEOUT && carried_deadline)
+                stop = true;
             if (done(payload, idx, xr, xr == 0 ? &resp : NULL, &e) != 0)
                 stop = true;
             cb_http_response_free(&resp);
