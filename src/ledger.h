@@ -229,7 +229,8 @@ struct ledger_event {
     int64_t id;                 /* increasing, never reused */
     int64_t time;
     char node_id[CB_NAME_MAX];  /* "" for events about no node */
-    char kind[LEDGER_KIND_MAX]; /* intent, transition, instance, address, seen, failure, adopt */
+    /* intent, transition, instance, address, seen, failure, adopt, request, flag */
+    char kind[LEDGER_KIND_MAX];
     int from_state;             /* enum cb_node_state, -1 none */
     int to_state;               /* enum cb_node_state, -1 none */
     char detail[LEDGER_TEXT_MAX];
