@@ -628,17 +628,27 @@ fail:
     return -1;
 }
 
-/* Run an UPDATE on one node inside the caller's transaction; no row is
- * CB_ERR_NOT_FOUND. */
-static int update_one(struct ledger *l, sqlite3_stmt *st, const char *node_id, const char *what,
-                      struct cb_err *err)
+/* The end of a one-node change begun with ledger_begin(): run its prepared
+ * UPDATE (NULL when preparing failed; no row is CB_ERR_NOT_FOUND), append
+ * its event, commit; roll back on any failure so the node and its history
+ * never disagree. */
+static int update_one_with_event(struct ledger *l, sqlite3_stmt *st, const char *node_id,
+                                 const char *what, int64_t now, const char *kind,
+                                 const char *detail, struct cb_err *err)
 {
-    if (ledger_run(l, st, what, err) != 0)
-        return -1;
-    if (sqlite3_changes(l->db) != 1)
-        return cb_err_set(err, CB_ERR_NOT_FOUND, "ledger", "ledger %s has no node %s", l->path,
-                          node_id);
+    if (st == NULL || ledger_run(l, st, what, err) != 0)
+        goto fail;
+    if (sqlite3_changes(l->db) != 1) {
+        cb_err_set(err, CB_ERR_NOT_FOUND, "ledger", "ledger %s has no node %s", l->path, node_id);
+        goto fail;
+    }
+    if (ledger_append_event(l, now, node_id, kind, NULL, NULL, detail, err) != 0 ||
+        ledger_commit(l, err) != 0)
+        goto fail;
     return 0;
+fail:
+    ledger_rollback(l);
+    return -1;
 }
 
 int ledger_set_addresses(struct ledger *l, const char *node_id, const char *private_addr,
@@ -667,24 +677,18 @@ int ledger_set_addresses(struct ledger *l, const char *node_id, const char *priv
                                       " public_addr = COALESCE(?, public_addr),"
                                       " hostname = COALESCE(?, hostname) WHERE node_id = ?",
                                       "setting addresses", err);
-    if (!st)
-        goto fail;
-    bind_text(st, 1, private_addr ? priv : NULL);
-    bind_text(st, 2, public_addr ? pub : NULL);
-    bind_text(st, 3, hostname ? host : NULL);
-    bind_text(st, 4, node_id);
+    if (st) {
+        bind_text(st, 1, private_addr ? priv : NULL);
+        bind_text(st, 2, public_addr ? pub : NULL);
+        bind_text(st, 3, hostname ? host : NULL);
+        bind_text(st, 4, node_id);
+    }
     char detail[LEDGER_TEXT_MAX];
     snprintf(detail, sizeof detail, "private %s public %s host %s",
              private_addr ? priv : "(unchanged)", public_addr ? pub : "(unchanged)",
              hostname ? host : "(unchanged)");
-    if (update_one(l, st, node_id, "setting addresses", err) != 0 ||
-        ledger_append_event(l, now, node_id, "address", NULL, NULL, detail, err) != 0 ||
-        ledger_commit(l, err) != 0)
-        goto fail;
-    return 0;
-fail:
-    ledger_rollback(l);
-    return -1;
+    return update_one_with_event(l, st, node_id, "setting addresses", now, "address", detail,
+                                 err);
 }
 
 int ledger_set_seen_busy(struct ledger *l, const char *node_id, bool busy, int64_t now,
@@ -697,19 +701,12 @@ int ledger_set_seen_busy(struct ledger *l, const char *node_id, bool busy, int64
         return -1;
     sqlite3_stmt *st = ledger_prepare(l, "UPDATE nodes SET seen_busy = ? WHERE node_id = ?",
                                       "recording what the pool shows", err);
-    if (!st)
-        goto fail;
-    sqlite3_bind_int(st, 1, busy ? 1 : 0);
-    bind_text(st, 2, node_id);
-    if (update_one(l, st, node_id, "recording what the pool shows", err) != 0 ||
-        ledger_append_event(l, now, node_id, "seen", NULL, NULL,
-                            busy ? "running a job" : "empty", err) != 0 ||
-        ledger_commit(l, err) != 0)
-        goto fail;
-    return 0;
-fail:
-    ledger_rollback(l);
-    return -1;
+    if (st) {
+        sqlite3_bind_int(st, 1, busy ? 1 : 0);
+        bind_text(st, 2, node_id);
+    }
+    return update_one_with_event(l, st, node_id, "recording what the pool shows", now, "seen",
+                                 busy ? "running a job" : "empty", err);
 }
 
 int ledger_record_failure(struct ledger *l, const char *node_id, const char *error_text,
@@ -726,18 +723,12 @@ int ledger_record_failure(struct ledger *l, const char *node_id, const char *err
                                       "UPDATE nodes SET failure_count = failure_count + 1,"
                                       " last_error = ? WHERE node_id = ?",
                                       "recording a failure", err);
-    if (!st)
-        goto fail;
-    bind_text(st, 1, clean);
-    bind_text(st, 2, node_id);
-    if (update_one(l, st, node_id, "recording a failure", err) != 0 ||
-        ledger_append_event(l, now, node_id, "failure", NULL, NULL, clean, err) != 0 ||
-        ledger_commit(l, err) != 0)
-        goto fail;
-    return 0;
-fail:
-    ledger_rollback(l);
-    return -1;
+    if (st) {
+        bind_text(st, 1, clean);
+        bind_text(st, 2, node_id);
+    }
+    return update_one_with_event(l, st, node_id, "recording a failure", now, "failure", clean,
+                                 err);
 }
 
 int ledger_record_adoption(struct ledger *l, const struct ledger_node *n, int64_t now,
